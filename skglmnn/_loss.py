@@ -1,0 +1,141 @@
+"""GLMLoss: the loss of a (family, link) pair, its gradient and Hessian in coef.
+
+Conventions, stated once:
+
+* ``eta = X @ coef + intercept + offset`` (the linear predictor),
+  ``mu = h(eta)`` (the mean), ``delta = d loss / d eta`` per sample.
+* The loss summed over samples is ``sum_i w_i d(y_i, mu_i) / 2``; estimators
+  divide it by ``sum_i w_i`` and add the penalty (``_solvers._problem``).
+* Gradients have shape (n_features + 1,) with the intercept *last*:
+  ``[X^T (w delta), sum(w delta)]``.  The Hessian is Fisher's expected one,
+  ``[X 1]^T diag(w h'^2 / V) [X 1]``, which is positive semi-definite for every
+  pair and equals the observed Hessian for canonical links.
+
+Composition, not a class per pair: ``GLMLoss`` holds a family and a link and
+passes their integer codes to the kernels, plus the code of a fused branch
+when the pair has one.  Dense C-ordered ``X`` takes the one-sweep kernel
+``dense_loss_gradient``; any other ``X`` (sparse, Fortran-ordered) takes
+``X @ coef`` and ``X.T @ g`` in BLAS or scipy.sparse around a pointwise loop.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.linalg import blas
+
+from ._kernels.pointwise import dense_loss_gradient, pointwise_loss_gradient_hessian
+
+_HESSIAN_BLOCK_ROWS = 4096  # rows per block of X^T W X: the scaled copy stays small
+
+
+class GLMLoss:
+    """Loss, gradient and Fisher Hessian of a GLM for one (family, link) pair.
+
+    Parameters
+    ----------
+    family : Family
+    link : Link
+    """
+
+    def __init__(self, family, link):
+        self.family = family
+        self.link = link
+        self.pair = family.fused_pair(link)
+
+    @property
+    def codes(self):
+        """``(family, family power, link, link power, pair)`` as the kernels take them."""
+        f, k = self.family, self.link
+        return f.code, float(f.power), k.code, float(k.power), self.pair
+
+    def linear_predictor(self, X, coef, intercept, offset=None):
+        """``eta = X @ coef + intercept (+ offset)`` in X's dtype, without copying X."""
+        eta = X @ coef.astype(X.dtype, copy=False)
+        eta = np.asarray(eta).ravel() + X.dtype.type(intercept)
+        if offset is not None:
+            eta += offset
+        return eta
+
+    def pointwise(self, y, eta, sample_weight=None, hessian=False):
+        """Per-sample ``w * delta`` (and ``w * fisher``) and the summed loss.
+
+        Returns
+        -------
+        loss : float
+        grad : ndarray of shape (n_samples,)
+        hess : ndarray of shape (n_samples,) or None
+        """
+        grad = np.empty_like(eta)
+        hess = np.empty_like(eta) if hessian else np.empty(0, dtype=eta.dtype)
+        loss = pointwise_loss_gradient_hessian(
+            *self.codes, y, eta, _or_empty(sample_weight, y.dtype), grad, hess
+        )
+        return loss, grad, (hess if hessian else None)
+
+    def loss_gradient(self, X, y, coef, intercept, sample_weight=None, offset=None, hessian=False):
+        """Summed loss and its gradient in ``[coef, intercept]``.
+
+        Parameters
+        ----------
+        X : ndarray or sparse matrix of shape (n_samples, n_features)
+        y : ndarray of shape (n_samples,)
+        coef : ndarray of shape (n_features,), float64
+        intercept : float
+        sample_weight, offset : ndarray of shape (n_samples,) or None
+        hessian : bool, default=False
+            Also return the per-sample Fisher weights ``w * h'^2 / V``.
+
+        Returns
+        -------
+        loss : float
+            ``sum_i w_i d(y_i, mu_i) / 2``.
+        grad : ndarray of shape (n_features + 1,), float64
+            Intercept last.
+        hess_weights : ndarray of shape (n_samples,) or None
+        """
+        if isinstance(X, np.ndarray) and X.flags.c_contiguous:
+            grad = np.empty(X.shape[1] + 1)
+            hess = np.empty(X.shape[0] if hessian else 0, dtype=X.dtype)
+            loss = dense_loss_gradient(
+                X, y, _or_empty(sample_weight, y.dtype), _or_empty(offset, y.dtype),
+                np.ascontiguousarray(coef, dtype=np.float64), float(intercept),
+                *self.codes, grad, hess,
+            )  # fmt: skip
+            return loss, grad, (hess if hessian else None)
+        eta = self.linear_predictor(X, coef, intercept, offset)
+        loss, g, hess = self.pointwise(y, eta, sample_weight, hessian)
+        grad = np.empty(X.shape[1] + 1)
+        grad[:-1] = np.asarray(X.T @ g).ravel()
+        grad[-1] = g.sum(dtype=np.float64)
+        return loss, grad, hess
+
+    def hessian(self, X, hess_weights):
+        """Fisher information ``[X 1]^T diag(hess_weights) [X 1]``, float64, intercept last.
+
+        Dense X is processed in blocks of rows with a symmetric rank-k update
+        (BLAS ``syrk``) on ``sqrt(weights) * X_block``, so that no copy of X is
+        made; sparse X uses ``X^T (W X)``, which copies only its non-zeros.
+        """
+        n, p = X.shape
+        H = np.zeros((p + 1, p + 1))
+        if sp.issparse(X):
+            weighted = sp.csr_array(X).multiply(hess_weights[:, None])
+            H[:p, :p] = (X.T @ weighted).toarray()
+            H[:p, p] = np.asarray(weighted.sum(axis=0)).ravel()
+        else:
+            syrk = blas.ssyrk if X.dtype == np.float32 else blas.dsyrk
+            upper = np.zeros((p, p), dtype=X.dtype, order="F")
+            for start in range(0, n, _HESSIAN_BLOCK_ROWS):
+                block = X[start : start + _HESSIAN_BLOCK_ROWS]
+                w = hess_weights[start : start + _HESSIAN_BLOCK_ROWS]
+                scaled = block * np.sqrt(np.maximum(w, 0))[:, None]
+                upper = syrk(1.0, scaled, beta=1.0, c=upper, trans=1, overwrite_c=True)
+                H[:p, p] += w @ block
+            H[:p, :p] = np.triu(upper) + np.triu(upper, 1).T
+        H[p, :p] = H[:p, p]
+        H[p, p] = hess_weights.sum(dtype=np.float64)
+        return H
+
+
+def _or_empty(array, dtype):
+    """The array itself, or a length-0 array that tells a kernel 'not given'."""
+    return np.empty(0, dtype=dtype) if array is None else array

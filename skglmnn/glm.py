@@ -1,0 +1,312 @@
+"""Generalized linear model estimators with a scikit-learn API."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ._domain import interval_within
+from ._loss import GLMLoss
+from ._solvers import SOLVERS, GLMProblem
+from ._validation import check_fit_inputs, check_predict_inputs, check_sample_weight
+from .families import Family, get_family
+from .links import Link, get_link
+
+# Above this many features a dense Newton step (p^2 n / 2 flops for X^T W X,
+# about ten sweeps over X at p = 100) costs more than the ~30 one-sweep L-BFGS
+# iterations it saves; measured with benchmarks/glm.py.
+NEWTON_MAX_FEATURES = 40
+# A sparse Newton step needs a dense p x p Hessian: beyond this it does not fit.
+SPARSE_NEWTON_MAX_FEATURES = 2000
+
+
+def resolve_family_link(family, link):
+    """``(Family, Link)`` objects from the estimator parameters (``link="auto"`` resolved)."""
+    family = get_family(family)
+    link = family.default_link() if isinstance(link, str) and link == "auto" else get_link(link)
+    return family, link
+
+
+class GLMRegressor(RegressorMixin, BaseEstimator):
+    """Generalized linear model for any exponential family and link.
+
+    The mean of ``y`` is ``mu = h(X @ coef_ + intercept_ + offset)``, where
+    ``h`` is the inverse of the link ``g``; the coefficients minimise the mean
+    deviance plus an L2 penalty,
+
+    .. math::
+
+        \\frac{1}{2 \\sum_i w_i} \\sum_i w_i\\, d(y_i, \\mu_i)
+        + \\frac{\\alpha}{2} \\lVert \\mathrm{coef} \\rVert_2^2,
+
+    the objective of scikit-learn's ``PoissonRegressor`` and friends (the
+    intercept is not penalised).  With ``alpha=0`` this is maximum likelihood:
+    the estimates of R's ``glm()`` and statsmodels' ``GLM``.
+
+    Parameters
+    ----------
+    family : str or Family, default="normal"
+        The distribution of y: ``"normal"``, ``"binomial"``, ``"poisson"``,
+        ``"gamma"``, ``"inverse_gaussian"``, ``"tweedie(p)"`` (p = 0 or p >= 1),
+        ``"negative_binomial(alpha)"``, or a :class:`~skglmnn.families.Family`.
+    link : str or Link, default="auto"
+        ``"identity"``, ``"log"``, ``"logit"``, ``"probit"``, ``"cloglog"``,
+        ``"loglog"``, ``"cauchit"``, ``"inverse"``, ``"inverse_squared"``,
+        ``"sqrt"``, ``"power(p)"``, ``"negative_binomial(alpha)"`` or a
+        :class:`~skglmnn.links.Link`.  ``"auto"`` takes the family's canonical
+        link where it maps every real eta to a valid mean (normal: identity,
+        binomial: logit, poisson: log) and ``log`` otherwise.
+    alpha : float, default=0.0
+        Strength of the L2 penalty on ``coef_`` (not on the intercept).
+    fit_intercept : bool, default=True
+        Whether to fit an intercept.
+    solver : {"auto", "newton", "lbfgs"}, default="auto"
+        ``"newton"``: Newton steps with Fisher's Hessian (IRLS), a Cholesky
+        solve and a line search that keeps the mean inside the family's domain;
+        returns the minimum-norm solution for rank-deficient X.
+        ``"lbfgs"``: scipy's L-BFGS-B, one sweep over X per iteration.
+        ``"auto"``: newton for few features or for links that can leave the
+        family's domain (e.g. identity with poisson), else lbfgs.
+    max_iter : int, default=100
+        Maximum number of solver iterations.
+    tol : float, default=1e-4
+        Stop when the largest absolute entry of the objective's gradient is at
+        most ``tol``.
+    warm_start : bool, default=False
+        Start from the previous ``coef_`` and ``intercept_`` when refitting.
+    verbose : int, default=0
+        Print the solver's progress if positive.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+        Coefficients, in X's float dtype.
+    intercept_ : float
+        Intercept (0 if ``fit_intercept=False``).
+    family_ : Family
+        The family object used.
+    link_ : Link
+        The link object used.
+    solver_ : str
+        The solver used (``"auto"`` resolved).
+    n_iter_ : int
+        Number of solver iterations.
+    objective_ : float
+        Final value of the penalised objective.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when ``X`` has string column names (pandas).
+
+    See Also
+    --------
+    sklearn.linear_model.PoissonRegressor : Poisson/log GLM in scikit-learn.
+    sklearn.linear_model.TweedieRegressor : Tweedie GLMs in scikit-learn.
+    statsmodels.genmod.generalized_linear_model.GLM : GLMs with inference.
+
+    References
+    ----------
+    .. [1] J. A. Nelder and R. W. M. Wedderburn, "Generalized Linear Models",
+       Journal of the Royal Statistical Society A 135(3), 370-384, 1972.
+    .. [2] P. McCullagh and J. A. Nelder, "Generalized Linear Models", 2nd ed.,
+       Chapman & Hall, 1989.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skglmnn import GLMRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(500, 2))
+    >>> y = rng.poisson(np.exp(0.5 + X @ [0.3, -0.2]))
+    >>> model = GLMRegressor(family="poisson").fit(X, y)
+    >>> model.coef_.round(1)
+    array([ 0.3, -0.2])
+    >>> model.link_
+    LogLink()
+    """
+
+    _parameter_constraints = {
+        "family": [str, Family],
+        "link": [str, Link],
+        "alpha": [Interval(Real, 0.0, None, closed="left")],
+        "fit_intercept": ["boolean"],
+        "solver": [StrOptions({"auto", "newton", "lbfgs"})],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0.0, None, closed="neither")],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        family="normal",
+        link="auto",
+        *,
+        alpha=0.0,
+        fit_intercept=True,
+        solver="auto",
+        max_iter=100,
+        tol=1e-4,
+        warm_start=False,
+        verbose=0,
+    ):
+        # fit never changes these: it resolves them into family_, link_, solver_.
+        self.family = family
+        self.link = link
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    def fit(self, X, y, sample_weight=None, offset=None):
+        """Fit the model by penalised maximum likelihood.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data; float32 stays float32, CSR/CSC sparse is used as is.
+        y : array-like of shape (n_samples,)
+            Targets, inside the family's domain (e.g. y >= 0 for poisson).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Frequency weights: weight k is the same as k copies of the row.
+            For the binomial family with proportions y, the numbers of trials.
+        offset : array-like of shape (n_samples,), default=None
+            Added to the linear predictor with coefficient 1 (e.g. log exposure
+            with a log link).
+
+        Returns
+        -------
+        self : GLMRegressor
+            The fitted estimator.
+        """
+        self._validate_params()
+        family, link = resolve_family_link(self.family, self.link)
+        X, y, sample_weight, offset = check_fit_inputs(self, X, y, sample_weight, offset, family)
+        problem = GLMProblem(
+            GLMLoss(family, link), X, y, sample_weight, offset, self.alpha, self.fit_intercept
+        )
+        solver = self._choose_solver(X, family, link)
+        result = SOLVERS[solver](
+            problem, self._initial_theta(problem), self.max_iter, self.tol, self.verbose
+        )
+        if not np.all(np.isfinite(result.theta)):
+            raise ValueError(
+                f"The {solver} solver diverged (non-finite coefficients) for the {family!r} "
+                f"family with the {link!r} link; try solver='newton' or a penalty (alpha > 0)."
+            )
+        if not result.converged:
+            warnings.warn(
+                f"The {solver} solver did not converge to tol={self.tol:g} in "
+                f"{result.n_iter} iterations; increase max_iter or tol, or scale X.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        if result.rank is not None and self.alpha == 0.0:
+            warnings.warn(
+                f"X is rank deficient: its columns{' and the intercept' if self.fit_intercept else ''} "
+                f"span only {result.rank} of {problem.n_params} dimensions, so the maximum "
+                "likelihood estimate is not unique; the one with the smallest ||coef|| is returned.",
+                UserWarning,
+                stacklevel=2,
+            )
+        coef, intercept = problem.split(result.theta)
+        self.coef_ = coef.astype(X.dtype)
+        self.intercept_ = float(intercept)
+        self.family_, self.link_, self.solver_ = family, link, solver
+        self.n_iter_ = result.n_iter
+        self.objective_ = result.objective
+        return self
+
+    def _choose_solver(self, X, family, link):
+        if self.solver != "auto":
+            return self.solver
+        stays_in_domain = link.maps_real_line and interval_within(
+            link.mu_interval, family.mu_interval
+        )
+        limit = SPARSE_NEWTON_MAX_FEATURES if sp.issparse(X) else NEWTON_MAX_FEATURES
+        return "newton" if (not stays_in_domain or X.shape[1] <= limit) else "lbfgs"
+
+    def _initial_theta(self, problem):
+        if self.warm_start and hasattr(self, "coef_") and self.coef_.shape == (problem.n_features,):
+            theta = np.asarray(self.coef_, dtype=np.float64)
+            return np.append(theta, self.intercept_) if problem.fit_intercept else theta
+        return problem.initial_theta()
+
+    def linear_predictor(self, X, offset=None):
+        """The linear predictor ``eta = X @ coef_ + intercept_ (+ offset)``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        offset : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        eta : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        X, offset = check_predict_inputs(self, X, offset)
+        return GLMLoss(self.family_, self.link_).linear_predictor(
+            X, self.coef_, self.intercept_, offset
+        )
+
+    def predict(self, X, offset=None):
+        """Predicted means ``mu = h(eta)``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        offset : array-like of shape (n_samples,), default=None
+            As in ``fit``.
+
+        Returns
+        -------
+        mu : ndarray of shape (n_samples,)
+        """
+        return self.link_.inverse(self.linear_predictor(X, offset))
+
+    def score(self, X, y, sample_weight=None, offset=None):
+        """D^2, the fraction of deviance explained: ``1 - D(y, mu) / D(y, mean(y))``.
+
+        With the normal family this is R^2.  The null model predicts the
+        weighted mean of y for every sample, as scikit-learn's GLMs do.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+        offset : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        mu = self.predict(X, offset)
+        y = np.asarray(y, dtype=np.float64).ravel()
+        if y.shape != mu.shape:
+            raise ValueError(f"y has shape {y.shape}, but X has {mu.shape[0]} samples.")
+        self.family_.check_y(y)
+        w = check_sample_weight(sample_weight, np.asarray(mu)[:, None])
+        null = np.full_like(y, np.average(y, weights=w))
+        deviance = self.family_.deviance(y, mu, w)
+        null_deviance = self.family_.deviance(y, null, w)
+        return 1.0 - deviance / null_deviance
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        try:
+            family = get_family(self.family)
+        except (TypeError, ValueError):
+            return tags
+        tags.target_tags.positive_only = family.y_interval.low >= 0
+        return tags

@@ -1,0 +1,213 @@
+"""Compiled kernels against NumPy/SciPy formulas and finite differences, for every
+(family, link) pair of the registries."""
+
+import itertools
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy import special
+
+from helpers import FAMILY_SPECS, LINK_SPECS, REFERENCE_DERIVATIVE, sample_y, valid_eta
+from skglmnn._kernels import codes as C
+from skglmnn._kernels.pointwise import pointwise_loss_gradient_hessian
+from skglmnn._loss import GLMLoss
+from skglmnn.families import get_family
+from skglmnn.links import get_link
+
+
+def reference_unit_deviance(family, y, mu):
+    """Unit deviances written out with NumPy/SciPy, independent of the kernels."""
+    name, p = family.name, family.power
+    if name == "tweedie":
+        name = {0.0: "normal", 1.0: "poisson", 2.0: "gamma"}.get(p, "tweedie")
+    if name == "normal":
+        return (y - mu) ** 2
+    if name == "binomial":
+        return 2 * (special.xlogy(y, y / mu) + special.xlogy(1 - y, (1 - y) / (1 - mu)))
+    if name == "poisson":
+        return 2 * (special.xlogy(y, y / mu) - y + mu)
+    if name == "gamma":
+        return 2 * (np.log(mu / y) + y / mu - 1)
+    if name == "inverse_gaussian":
+        return (y - mu) ** 2 / (y * mu**2)
+    if name == "tweedie":
+        return 2 * (np.maximum(y, 0) ** (2 - p) / ((1 - p) * (2 - p))
+                    - y * mu ** (1 - p) / (1 - p) + mu ** (2 - p) / (2 - p))  # fmt: skip
+    a = p  # negative binomial
+    return 2 * (special.xlogy(y, y / mu) - (y + 1 / a) * np.log((1 + a * y) / (1 + a * mu)))
+
+
+def reference_variance(family, mu):
+    p = family.power
+    return {
+        "normal": np.ones_like(mu), "binomial": mu * (1 - mu), "poisson": mu,
+        "gamma": mu**2, "inverse_gaussian": mu**3, "tweedie": mu**p,
+        "negative_binomial": mu + p * mu**2,
+    }[family.name]  # fmt: skip
+
+
+def pair_data(family, link, n=60):
+    """eta inside the link's range whose means lie in the family's domain, and y."""
+    eta = valid_eta(link, n=n)
+    mu = link.inverse(eta)
+    keep = family.mu_interval.contains(mu)
+    if link.name == "negative_binomial":
+        keep &= mu < 50
+    eta, mu = eta[keep], mu[keep]
+    if eta.size < 5:
+        pytest.skip(f"{link!r} gives no means in the domain of {family!r}")
+    return eta, mu, sample_y(family, mu)
+
+
+def run_pointwise(loss, y, eta, w=None, pair=None):
+    grad, hess = np.empty_like(eta), np.empty_like(eta)
+    f, fp, k, kp, fused = loss.codes
+    w = np.empty(0, eta.dtype) if w is None else w
+    total = pointwise_loss_gradient_hessian(f, fp, k, kp, fused if pair is None else pair,
+                                            y, eta, w, grad, hess)  # fmt: skip
+    return total, grad, hess
+
+
+PAIRS = list(itertools.product(FAMILY_SPECS, LINK_SPECS))
+
+
+@pytest.mark.parametrize("family_spec, link_spec", PAIRS)
+def test_general_path_against_references(family_spec, link_spec):
+    family, link = get_family(family_spec), get_link(link_spec)
+    eta, mu, y = pair_data(family, link)
+    loss = GLMLoss(family, link)
+    # one sample at a time gives per-sample losses
+    per_sample = np.array([run_pointwise(loss, y[i : i + 1], eta[i : i + 1], pair=C.NO_PAIR)[0]
+                           for i in range(y.size)])  # fmt: skip
+    np.testing.assert_allclose(per_sample, 0.5 * reference_unit_deviance(family, y, mu),
+                               rtol=1e-9, atol=1e-12)  # fmt: skip
+    _, delta, fisher = run_pointwise(loss, y, eta, pair=C.NO_PAIR)
+    # delta against central finite differences of the loss in eta
+    h = 1e-6 * np.maximum(1, np.abs(eta))
+    up = np.array([run_pointwise(loss, y[i : i + 1], eta[i : i + 1] + h[i], pair=C.NO_PAIR)[0]
+                   for i in range(y.size)])  # fmt: skip
+    down = np.array([run_pointwise(loss, y[i : i + 1], eta[i : i + 1] - h[i], pair=C.NO_PAIR)[0]
+                     for i in range(y.size)])  # fmt: skip
+    np.testing.assert_allclose(delta, (up - down) / (2 * h), rtol=1e-5, atol=1e-7)
+    # Fisher weight = h'(eta)^2 / V(mu)
+    dmu = REFERENCE_DERIVATIVE[link.name](eta, link.power)
+    np.testing.assert_allclose(fisher, dmu**2 / reference_variance(family, mu), rtol=1e-6)
+
+
+FUSED = [(f, k) for f, k in PAIRS if get_family(f).fused_pair(get_link(k)) != C.NO_PAIR]
+
+
+def test_fused_pairs_are_the_expected_ones():
+    names = {(get_family(f).name, get_link(k).name) for f, k in FUSED}
+    assert {("normal", "identity"), ("binomial", "logit"), ("poisson", "log"), ("gamma", "log"),
+            ("gamma", "inverse"), ("inverse_gaussian", "inverse_squared"), ("tweedie", "log"),
+            ("negative_binomial", "log")} <= names  # fmt: skip
+
+
+@pytest.mark.parametrize("family_spec, link_spec", FUSED)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fused_path_equals_general_path(family_spec, link_spec, dtype):
+    family, link = get_family(family_spec), get_link(link_spec)
+    eta, mu, y = pair_data(family, link)
+    eta, y = eta.astype(dtype), y.astype(dtype)
+    w = np.linspace(0.5, 2, y.size).astype(dtype)
+    loss = GLMLoss(family, link)
+    fused = run_pointwise(loss, y, eta, w)
+    general = run_pointwise(loss, y, eta, w, pair=C.NO_PAIR)
+    rtol = 1e-5 if dtype == np.float32 else 1e-11
+    for a, b in zip(fused, general):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-12)
+
+
+@pytest.mark.parametrize("family_spec", FAMILY_SPECS)
+def test_canonical_link_gives_delta_proportional_to_mu_minus_y(family_spec):
+    """The shortcut that MLP codes hard-wire, as a theorem: delta = c (mu - y)."""
+    family = get_family(family_spec)
+    link = family.canonical_link()
+    eta, mu, y = pair_data(family, link)
+    _, delta, _ = run_pointwise(GLMLoss(family, link), y, eta, pair=C.NO_PAIR)
+    moved = ~np.isclose(mu, y)
+    ratio = delta[moved] / (mu - y)[moved]
+    np.testing.assert_allclose(ratio, ratio[0], rtol=1e-9)
+    if family.name in ("normal", "binomial", "poisson", "negative_binomial"):
+        np.testing.assert_allclose(ratio, 1.0, rtol=1e-9)
+
+
+@pytest.mark.parametrize("link_spec", ["logit", "probit", "cloglog", "loglog", "cauchit"])
+@pytest.mark.parametrize("eta", [-700.0, -100.0, -37.0, 37.0, 100.0, 700.0])
+def test_binomial_tails_stay_finite_and_exact(link_spec, eta):
+    """Huge linear predictors: the loss is the log of a tiny probability, not inf."""
+    link = get_link(link_spec)
+    loss = GLMLoss(get_family("binomial"), link)
+    for y in (0.0, 1.0):
+        total, delta, fisher = run_pointwise(loss, np.array([y]), np.array([eta]))
+        assert np.isfinite(total) and np.isfinite(delta[0]) and np.isfinite(fisher[0])
+        assert total >= 0
+    # where the probability is representable, the loss equals -log of it
+    mu = link.inverse(np.array([eta]))[0]
+    if 1e-300 < mu < 1 - 1e-12:
+        total, _, _ = run_pointwise(loss, np.array([1.0]), np.array([eta]))
+        np.testing.assert_allclose(total, -np.log(mu), rtol=1e-10)
+
+
+def test_probit_tail_loss_matches_mills_asymptotics():
+    loss = GLMLoss(get_family("binomial"), get_link("probit"))
+    eta = -300.0
+    total, delta, _ = run_pointwise(loss, np.array([1.0]), np.array([eta]))
+    # -log Phi(x) = x^2/2 + log(-x) + log(sqrt(2 pi)) + 1/x^2 + O(x^-4)
+    expected = eta**2 / 2 + np.log(-eta) + 0.5 * np.log(2 * np.pi) + 1 / eta**2
+    np.testing.assert_allclose(total, expected, rtol=1e-14)
+    # d/deta (-log Phi) = -phi/Phi ~ eta (Mills ratio)
+    np.testing.assert_allclose(delta[0], eta + 1 / eta, rtol=1e-8)
+
+
+def test_out_of_domain_mean_gives_infinite_loss():
+    loss = GLMLoss(get_family("poisson"), get_link("identity"))
+    total, delta, _ = run_pointwise(loss, np.array([1.0, 2.0]), np.array([1.0, -0.5]))
+    assert total == np.inf and delta[1] == 0.0
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("spec", [("binomial", "logit"), ("poisson", "log"), ("gamma", "inverse"),
+                                  ("tweedie(1.5)", "log"), ("binomial", "probit")])  # fmt: skip
+def test_dense_sweep_equals_blas_path(dtype, spec):
+    """The one-sweep kernel gives the loss and gradient of X @ coef, then X.T @ g."""
+    rng = np.random.default_rng(3)
+    family, link = get_family(spec[0]), get_link(spec[1])
+    n, p = 5000, 7  # more than one parallel block
+    X = rng.normal(size=(n, p)).astype(dtype)
+    coef = rng.normal(scale=0.1, size=p)
+    intercept = 0.5 if link.name != "inverse" else 2.0
+    offset = rng.normal(scale=0.05, size=n).astype(dtype)
+    mu = link.inverse(X.astype(float) @ coef + intercept + offset)
+    y = sample_y(family, mu).astype(dtype)
+    w = rng.uniform(0, 2, n).astype(dtype)
+    loss = GLMLoss(family, link)
+    fused = loss.loss_gradient(X, y, coef, intercept, w, offset, hessian=True)
+    blas = loss.loss_gradient(np.asfortranarray(X), y, coef, intercept, w, offset, hessian=True)
+    rtol = 1e-4 if dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(fused[0], blas[0], rtol=rtol)
+    np.testing.assert_allclose(fused[1], blas[1], rtol=rtol, atol=rtol * np.abs(blas[1]).max())
+    np.testing.assert_allclose(fused[2], blas[2], rtol=rtol)
+    # the gradient is the derivative of the loss: check one direction numerically (float64)
+    if dtype == np.float64:
+        direction = rng.normal(size=p)
+        eps = 1e-6
+        f = [loss.loss_gradient(X, y, coef + s * eps * direction, intercept, w, offset)[0]
+             for s in (1, -1)]  # fmt: skip
+        np.testing.assert_allclose((f[0] - f[1]) / (2 * eps), fused[1][:p] @ direction, rtol=1e-6)
+
+
+def test_hessian_is_the_weighted_gram_matrix():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(10_000, 5))
+    w = rng.uniform(0, 1, 10_000)
+    loss = GLMLoss(get_family("poisson"), get_link("log"))
+    Xa = np.column_stack([X, np.ones(len(X))])
+    expected = Xa.T @ (w[:, None] * Xa)
+    atol = 1e-12 * np.abs(expected).max()
+    for matrix in (X, np.asfortranarray(X), sp.csr_matrix(X), sp.csc_matrix(X), X.astype(np.float32)):
+        rtol = 1e-5 if matrix.dtype == np.float32 else 1e-12
+        np.testing.assert_allclose(loss.hessian(matrix, w.astype(matrix.dtype)), expected,
+                                   rtol=rtol, atol=atol if rtol < 1e-6 else 1e-3)  # fmt: skip
