@@ -22,9 +22,7 @@ def lookup(spec, registry, base, kind):
     if isinstance(spec, base):
         return spec
     if not isinstance(spec, str):
-        raise TypeError(
-            f"{kind} must be a string or a {base.__name__} instance, got {spec!r}."
-        )
+        raise TypeError(f"{kind} must be a string or a {base.__name__} instance, got {spec!r}.")
     match = _SPEC.match(spec.lower())
     valid = ", ".join(sorted(registry))
     if match is None or match.group(1) not in registry:

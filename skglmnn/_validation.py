@@ -28,9 +28,7 @@ def check_fit_inputs(estimator, X, y, sample_weight, offset, family):
 
 def check_predict_inputs(estimator, X, offset):
     """Validate ``X`` (same features as in ``fit``) and ``offset`` for prediction."""
-    X = validate_data(
-        estimator, X, accept_sparse=SPARSE_FORMATS, dtype=FLOAT_DTYPES, reset=False
-    )
+    X = validate_data(estimator, X, accept_sparse=SPARSE_FORMATS, dtype=FLOAT_DTYPES, reset=False)
     return X, check_offset(offset, X)
 
 

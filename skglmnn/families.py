@@ -111,7 +111,9 @@ class Family:
         -------
         deviance : ndarray of float64
         """
-        y, mu = np.broadcast_arrays(np.asarray(y, dtype=np.float64), np.asarray(mu, dtype=np.float64))
+        y, mu = np.broadcast_arrays(
+            np.asarray(y, dtype=np.float64), np.asarray(mu, dtype=np.float64)
+        )
         y_flat, mu_flat = np.ascontiguousarray(y.ravel()), np.ascontiguousarray(mu.ravel())
         out = np.empty_like(y_flat)
         unit_deviance_array(self.code, float(self.power), y_flat, mu_flat, out)
@@ -337,7 +339,12 @@ class TweedieFamily(Family):
         )  # fmt: skip
 
     def canonical_link(self):
-        special_powers = {0.0: IdentityLink, 1.0: LogLink, 2.0: InverseLink, 3.0: InverseSquaredLink}
+        special_powers = {
+            0.0: IdentityLink,
+            1.0: LogLink,
+            2.0: InverseLink,
+            3.0: InverseSquaredLink,
+        }
         if self.power in special_powers:
             return special_powers[self.power]()
         return PowerLink(1.0 - self.power)
@@ -391,8 +398,11 @@ class NegativeBinomialFamily(Family):
     def _loglik_obs(self, y, mu, w, phi):
         a = self.power
         return w * (
-            special.gammaln(y + 1 / a) - special.gammaln(y + 1) - special.gammaln(1 / a)
-            + special.xlogy(y, a * mu) - (y + 1 / a) * np.log1p(a * mu)
+            special.gammaln(y + 1 / a)
+            - special.gammaln(y + 1)
+            - special.gammaln(1 / a)
+            + special.xlogy(y, a * mu)
+            - (y + 1 / a) * np.log1p(a * mu)
         )
 
     def __repr__(self):

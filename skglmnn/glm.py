@@ -210,10 +210,11 @@ class GLMRegressor(RegressorMixin, BaseEstimator):
                 stacklevel=2,
             )
         if result.rank is not None and self.alpha == 0.0:
+            columns = "columns and the intercept" if self.fit_intercept else "columns"
             warnings.warn(
-                f"X is rank deficient: its columns{' and the intercept' if self.fit_intercept else ''} "
-                f"span only {result.rank} of {problem.n_params} dimensions, so the maximum "
-                "likelihood estimate is not unique; the one with the smallest ||coef|| is returned.",
+                f"X is rank deficient: its {columns} span only {result.rank} of "
+                f"{problem.n_params} dimensions, so the maximum likelihood estimate is not "
+                "unique; the one with the smallest ||coef|| is returned.",
                 UserWarning,
                 stacklevel=2,
             )
@@ -271,7 +272,8 @@ class GLMRegressor(RegressorMixin, BaseEstimator):
         -------
         mu : ndarray of shape (n_samples,)
         """
-        return self.link_.inverse(self.linear_predictor(X, offset))
+        eta = self.linear_predictor(X, offset)
+        return self.link_.inverse(eta)
 
     def score(self, X, y, sample_weight=None, offset=None):
         """D^2, the fraction of deviance explained: ``1 - D(y, mu) / D(y, mean(y))``.

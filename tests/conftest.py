@@ -1,8 +1,8 @@
 """Fixtures parametrised over the registries."""
 
 import pytest
-
 from helpers import FAMILY_SPECS, LINK_SPECS
+
 from skglmnn.families import get_family
 from skglmnn.links import get_link
 

@@ -4,8 +4,7 @@ new link or family is tested the moment it is registered."""
 import numpy as np
 from scipy import special
 
-from skglmnn.families import BinomialFamily, get_family
-from skglmnn.links import get_link
+from skglmnn.families import BinomialFamily
 
 # Every registry key, with a parameter where the entry takes one.
 LINK_SPECS = [

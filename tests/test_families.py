@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
+from helpers import FAMILY_SPECS, sample_y
 from scipy import integrate, stats
 
-from helpers import FAMILY_SPECS, sample_y
 from skglmnn.families import FAMILIES, TweedieFamily, get_family
 
 
@@ -36,7 +36,9 @@ def test_deviance_derivative_is_minus_twice_residual_over_variance(family):
     y = sample_y(family, mu)
     h = 1e-6 * mu
     numeric = (family.unit_deviance(y, mu + h) - family.unit_deviance(y, mu - h)) / (2 * h)
-    np.testing.assert_allclose(numeric, -2 * (y - mu) / family.unit_variance(mu), rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(
+        numeric, -2 * (y - mu) / family.unit_variance(mu), rtol=1e-5, atol=1e-8
+    )
 
 
 def test_canonical_link_has_derivative_proportional_to_variance(family):
@@ -78,7 +80,9 @@ def test_loglik_matches_scipy(spec):
     np.testing.assert_allclose(family.loglik(y, mu, dispersion=phi), expected, rtol=1e-10)
     w = np.arange(1, y.size + 1, dtype=float)
     np.testing.assert_allclose(
-        family.loglik(y, mu, w, dispersion=phi), np.dot(w, SCIPY_LOGPDF[name](y, mu, phi)), rtol=1e-10
+        family.loglik(y, mu, w, dispersion=phi),
+        np.dot(w, SCIPY_LOGPDF[name](y, mu, phi)),
+        rtol=1e-10,
     )
 
 

@@ -6,9 +6,9 @@ import itertools
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from helpers import FAMILY_SPECS, LINK_SPECS, REFERENCE_DERIVATIVE, sample_y, valid_eta
 from scipy import special
 
-from helpers import FAMILY_SPECS, LINK_SPECS, REFERENCE_DERIVATIVE, sample_y, valid_eta
 from skglmnn._kernels import codes as C
 from skglmnn._kernels.pointwise import pointwise_loss_gradient_hessian
 from skglmnn._loss import GLMLoss
@@ -116,7 +116,7 @@ def test_fused_path_equals_general_path(family_spec, link_spec, dtype):
     fused = run_pointwise(loss, y, eta, w)
     general = run_pointwise(loss, y, eta, w, pair=C.NO_PAIR)
     rtol = 1e-5 if dtype == np.float32 else 1e-11
-    for a, b in zip(fused, general):
+    for a, b in zip(fused, general, strict=True):
         np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-12)
 
 
@@ -207,7 +207,13 @@ def test_hessian_is_the_weighted_gram_matrix():
     Xa = np.column_stack([X, np.ones(len(X))])
     expected = Xa.T @ (w[:, None] * Xa)
     atol = 1e-12 * np.abs(expected).max()
-    for matrix in (X, np.asfortranarray(X), sp.csr_matrix(X), sp.csc_matrix(X), X.astype(np.float32)):
+    for matrix in (
+        X,
+        np.asfortranarray(X),
+        sp.csr_matrix(X),
+        sp.csc_matrix(X),
+        X.astype(np.float32),
+    ):
         rtol = 1e-5 if matrix.dtype == np.float32 else 1e-12
         np.testing.assert_allclose(loss.hessian(matrix, w.astype(matrix.dtype)), expected,
                                    rtol=rtol, atol=atol if rtol < 1e-6 else 1e-3)  # fmt: skip

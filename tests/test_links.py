@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
 from helpers import LINK_SPECS, REFERENCE_DERIVATIVE, REFERENCE_INVERSE, valid_eta
+
 from skglmnn.links import LINKS, PowerLink, get_link
+
 
 def test_every_registered_link_is_tested():
     assert {get_link(s).name for s in LINK_SPECS} == set(LINKS)

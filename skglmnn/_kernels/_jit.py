@@ -25,6 +25,4 @@ def loop_kernel(func):
 
 def parallel_kernel(func):
     """Compile a loop over row blocks that runs on all cores (``prange``)."""
-    return njit(cache=True, error_model="numpy", fastmath=SAFE_FASTMATH, parallel=True)(
-        func
-    )
+    return njit(cache=True, error_model="numpy", fastmath=SAFE_FASTMATH, parallel=True)(func)

@@ -51,8 +51,17 @@ def mean_in_domain(family, power, mu):
 
 @scalar_kernel
 def binomial_half_deviance(y, log_mu, log_mu_c):
-    """``y log(y/mu) + (1-y) log((1-y)/(1-mu))`` from the logs of mu and 1 - mu."""
-    return xlogy(y, y) + xlogy(1.0 - y, 1.0 - y) - y * log_mu - (1.0 - y) * log_mu_c
+    """``y log(y/mu) + (1-y) log((1-y)/(1-mu))`` from the logs of mu and 1 - mu.
+
+    A term whose weight (y or 1 - y) is zero counts zero even where its
+    logarithm is -inf: mu = 1 exactly explains y = 1 perfectly.
+    """
+    out = xlogy(y, y) + xlogy(1.0 - y, 1.0 - y)
+    if y != 0.0:
+        out -= y * log_mu
+    if y != 1.0:
+        out -= (1.0 - y) * log_mu_c
+    return out
 
 
 @scalar_kernel
@@ -88,7 +97,7 @@ def unit_deviance(family, power, y, mu):
         r = y - mu
         return r * r
     if family == C.BINOMIAL:
-        if not (mu > 0.0 and mu < 1.0):
+        if not (mu >= 0.0 and mu <= 1.0):
             return math.inf
         return 2.0 * binomial_half_deviance(y, math.log(mu), math.log1p(-mu))
     if family == C.POISSON or (family == C.TWEEDIE and power == 1.0):

@@ -161,4 +161,3 @@ def inverse_link_array(link, power, eta, mu_out, dmu_out):
         mu_out[i] = mu
         if want_derivative:
             dmu_out[i] = dmu
-

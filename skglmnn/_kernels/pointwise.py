@@ -26,9 +26,7 @@ from . import codes as C
 from ._jit import loop_kernel, parallel_kernel, scalar_kernel
 from .families import (
     binomial_half_deviance,
-    gamma_half_deviance,
     mean_in_domain,
-    poisson_half_deviance,
     unit_deviance,
     unit_variance,
 )

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._loss import GLMLoss
-
 
 @dataclass
 class SolverResult:
@@ -64,7 +62,9 @@ class GLMProblem:
         self.alpha = float(alpha)
         self.fit_intercept = bool(fit_intercept)
         self.n_features = X.shape[1]
-        self.weight_sum = float(X.shape[0] if sample_weight is None else sample_weight.sum(dtype=np.float64))
+        self.weight_sum = float(
+            X.shape[0] if sample_weight is None else sample_weight.sum(dtype=np.float64)
+        )
         if not self.weight_sum > 0:
             raise ValueError("The sample weights sum to zero; at least one must be positive.")
 
