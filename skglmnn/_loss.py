@@ -23,8 +23,12 @@ import scipy.sparse as sp
 from scipy.linalg import blas
 
 from ._kernels.pointwise import dense_loss_gradient, pointwise_loss_gradient_hessian
+from ._threads import parallel_row_blocks
 
-_HESSIAN_BLOCK_ROWS = 4096  # rows per block of X^T W X: the scaled copy stays small
+# X^T W X runs over blocks of rows of about this many bytes: the scaled copy of a
+# block stays small (no copy of X), while each block is big enough for BLAS to
+# run at full speed and for Python's per-block overhead to vanish.
+_HESSIAN_BLOCK_BYTES = 2**20
 
 
 class GLMLoss:
@@ -46,6 +50,11 @@ class GLMLoss:
         """``(family, family power, link, link power, pair)`` as the kernels take them."""
         f, k = self.family, self.link
         return f.code, float(f.power), k.code, float(k.power), self.pair
+
+    @staticmethod
+    def sweeps(X):
+        """Whether ``loss_gradient`` takes the one-sweep kernel for this X (dense, C order)."""
+        return isinstance(X, np.ndarray) and X.flags.c_contiguous
 
     def linear_predictor(self, X, coef, intercept, offset=None):
         """``eta = X @ coef + intercept (+ offset)`` in X's dtype, without copying X."""
@@ -92,7 +101,7 @@ class GLMLoss:
             Intercept last.
         hess_weights : ndarray of shape (n_samples,) or None
         """
-        if isinstance(X, np.ndarray) and X.flags.c_contiguous:
+        if self.sweeps(X):
             grad = np.empty(X.shape[1] + 1)
             hess = np.empty(X.shape[0] if hessian else 0, dtype=X.dtype)
             loss = dense_loss_gradient(
@@ -113,7 +122,9 @@ class GLMLoss:
 
         Dense X is processed in blocks of rows with a symmetric rank-k update
         (BLAS ``syrk``) on ``sqrt(weights) * X_block``, so that no copy of X is
-        made; sparse X uses ``X^T (W X)``, which copies only its non-zeros.
+        made; the rows are split among numba's number of threads, each running
+        single-threaded BLAS (see ``_threads``).  Sparse X uses ``X^T (W X)``,
+        which copies only its non-zeros.
         """
         n, p = X.shape
         H = np.zeros((p + 1, p + 1))
@@ -122,18 +133,27 @@ class GLMLoss:
             H[:p, :p] = (X.T @ weighted).toarray()
             H[:p, p] = np.asarray(weighted.sum(axis=0)).ravel()
         else:
-            syrk = blas.ssyrk if X.dtype == np.float32 else blas.dsyrk
-            upper = np.zeros((p, p), dtype=X.dtype, order="F")
-            for start in range(0, n, _HESSIAN_BLOCK_ROWS):
-                block = X[start : start + _HESSIAN_BLOCK_ROWS]
-                w = hess_weights[start : start + _HESSIAN_BLOCK_ROWS]
-                scaled = block * np.sqrt(np.maximum(w, 0))[:, None]
-                upper = syrk(1.0, scaled, beta=1.0, c=upper, trans=1, overwrite_c=True)
-                H[:p, p] += w @ block
+            upper, H[:p, p] = parallel_row_blocks(_weighted_gram, X, hess_weights)
             H[:p, :p] = np.triu(upper) + np.triu(upper, 1).T
         H[p, :p] = H[:p, p]
         H[p, p] = hess_weights.sum(dtype=np.float64)
         return H
+
+
+def _weighted_gram(X, weights):
+    """``(upper triangle of X^T W X, X^T w)`` in float64 for dense X, block by block."""
+    n, p = X.shape
+    syrk = blas.ssyrk if X.dtype == np.float32 else blas.dsyrk
+    upper = np.zeros((p, p))
+    colsum = np.zeros(p)
+    rows = max(256, _HESSIAN_BLOCK_BYTES // (X.itemsize * max(p, 1)))
+    for start in range(0, n, rows):
+        block = X[start : start + rows]
+        w = weights[start : start + rows]
+        scaled = block * np.sqrt(np.maximum(w, 0))[:, None]
+        upper += syrk(1.0, scaled, trans=1)  # float32 blocks summed in float64
+        colsum += w @ block
+    return upper, colsum
 
 
 def _or_empty(array, dtype):

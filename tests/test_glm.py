@@ -285,7 +285,7 @@ def test_pandas_input_sets_feature_names():
 def test_fit_does_not_copy_x():
     """Peak extra memory of a fit is a small fraction of X (no n x p copy)."""
     rng = np.random.default_rng(8)
-    X = rng.normal(size=(100_000, 30))
+    X = rng.normal(size=(200_000, 50))
     y = rng.poisson(np.exp(0.1 * X[:, 0]))
     for solver in ("newton", "lbfgs"):
         GLMRegressor("poisson", solver=solver).fit(X[:1000], y[:1000])  # compile first

@@ -69,6 +69,11 @@ class GLMProblem:
             raise ValueError("The sample weights sum to zero; at least one must be positive.")
 
     @property
+    def uses_fused_sweep(self):
+        """Whether the loss runs the one-sweep numba kernel (dense C-ordered X)."""
+        return self.loss.sweeps(self.X)
+
+    @property
     def n_params(self):
         """Length of theta."""
         return self.n_features + self.fit_intercept

@@ -22,6 +22,7 @@ the iterates of R's ``glm`` and statsmodels' ``GLM.fit``, plus a line search.
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve, eigh
 
+from .._threads import single_threaded_blas
 from ._problem import SolverResult
 
 RANK_TOL = 1e-10  # eigenvalue of the unit-diagonal Hessian below which a direction is flat
@@ -48,6 +49,11 @@ def newton_solve(problem, theta0, max_iter, tol, verbose=0):
     -------
     result : SolverResult
     """
+    with single_threaded_blas(problem.uses_fused_sweep):
+        return _newton_solve(problem, theta0, max_iter, tol, verbose)
+
+
+def _newton_solve(problem, theta0, max_iter, tol, verbose):
     theta = np.array(theta0, dtype=np.float64)
     value, grad, weights = problem.value_gradient(theta, hessian=True)
     converged = np.max(np.abs(grad), initial=0.0) <= tol
