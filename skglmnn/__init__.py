@@ -8,6 +8,7 @@ available with scikit-learn's API, fast, with the same building blocks
 
 from . import activations, families, links
 from .activations import ACTIVATIONS, get_activation
+from .classifier import GLMClassifier
 from .families import FAMILIES, Family, get_family
 from .glm import GLMRegressor
 from .links import LINKS, Link, get_link
@@ -19,6 +20,7 @@ __all__ = [
     "FAMILIES",
     "LINKS",
     "Family",
+    "GLMClassifier",
     "GLMRegressor",
     "Link",
     "activations",

@@ -22,6 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import blas
 
+from ._kernels.multinomial import dense_multinomial_loss_gradient, multinomial_loss_gradient
 from ._kernels.pointwise import dense_loss_gradient, pointwise_loss_gradient_hessian
 from ._threads import parallel_row_blocks
 
@@ -159,3 +160,38 @@ def _weighted_gram(X, weights):
 def _or_empty(array, dtype):
     """The array itself, or a length-0 array that tells a kernel 'not given'."""
     return np.empty(0, dtype=dtype) if array is None else array
+
+
+class MultinomialLoss:
+    """Loss and gradient of multinomial (softmax) regression with K classes.
+
+    ``eta = X @ coef.T + intercept`` has shape (n_samples, K) and
+    ``mu = softmax(eta)``; the loss is ``sum_i w_i (logsumexp(eta_i) - eta_{i, y_i})``
+    with ``y`` holding class indices 0..K-1.  The gradient has shape (K, p + 1),
+    the intercept in the last column.
+    """
+
+    sweeps = staticmethod(GLMLoss.sweeps)
+
+    def linear_predictor(self, X, coef, intercept):
+        """``eta = X @ coef.T + intercept``, shape (n_samples, K)."""
+        eta = X @ np.asarray(coef, dtype=X.dtype).T
+        return np.asarray(eta) + np.asarray(intercept, dtype=X.dtype)
+
+    def loss_gradient(self, X, y, coef, intercept, sample_weight=None):
+        """Summed loss and its gradient in ``[coef | intercept]``, shape (K, p + 1)."""
+        K, p = coef.shape
+        grad = np.empty((K, p + 1))
+        w = _or_empty(sample_weight, y.dtype)
+        if self.sweeps(X):
+            loss = dense_multinomial_loss_gradient(
+                X, y, w, np.ascontiguousarray(coef, dtype=np.float64),
+                np.ascontiguousarray(intercept, dtype=np.float64), grad,
+            )  # fmt: skip
+            return loss, grad
+        eta = np.ascontiguousarray(self.linear_predictor(X, coef, intercept))
+        g = np.empty_like(eta)
+        loss = multinomial_loss_gradient(y, eta, w, g)
+        grad[:, :p] = np.asarray(X.T @ g).T
+        grad[:, p] = g.sum(axis=0, dtype=np.float64)
+        return loss, grad

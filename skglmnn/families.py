@@ -182,6 +182,23 @@ class Family:
     def _loglik_obs(self, y, mu, w, phi):
         return w * (-0.5 * ((y - mu) ** 2 / phi + np.log(2 * np.pi * phi)))
 
+    def separated(self, y, eta, sample_weight=None):
+        """Whether the fitted linear predictor separates the targets completely.
+
+        Only the binomial family can say yes (see there); then the maximum
+        likelihood estimate does not exist.
+
+        Parameters
+        ----------
+        y, eta : ndarray of shape (n_samples,)
+        sample_weight : ndarray of shape (n_samples,), default=None
+
+        Returns
+        -------
+        separated : bool
+        """
+        return False
+
     def starting_mu(self, y, sample_weight=None):
         """Means inside the family's domain to start iteratively reweighted least squares.
 
@@ -247,6 +264,20 @@ class BinomialFamily(Family):
 
     def canonical_link(self):
         return LogitLink()
+
+    def separated(self, y, eta, sample_weight=None):
+        """Whether some threshold on ``eta`` splits the 0s from the 1s.
+
+        If it does, the data are linearly separable along the fitted direction:
+        the likelihood keeps growing as the coefficients grow, so the unpenalised
+        estimate is infinite and a solver only stops because the gradient
+        became small.
+        """
+        keep = np.ones(len(y), dtype=bool) if sample_weight is None else sample_weight > 0
+        y, eta = y[keep], eta[keep]
+        if np.any((y > 0) & (y < 1)) or np.all(y == y[0]):
+            return False
+        return bool(eta[y == 0].max() < eta[y == 1].min())
 
     def _loglik_obs(self, y, mu, w, phi):
         successes = w * y

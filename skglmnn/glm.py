@@ -26,6 +26,23 @@ NEWTON_MAX_COST = 10**7
 SPARSE_NEWTON_MAX_FEATURES = 2000
 
 
+def warn_if_separated(problem, theta):
+    """ConvergenceWarning when an unpenalised binomial fit separates its 0/1 targets."""
+    if problem.alpha > 0 or getattr(problem, "intercept_penalty", 0.0) > 0:
+        return
+    coef, intercept = problem.split(theta)
+    eta = problem.loss.linear_predictor(problem.X, coef, intercept, problem.offset)
+    if problem.loss.family.separated(problem.y, eta, problem.sample_weight):
+        warnings.warn(
+            "The data are linearly separable: the likelihood grows without bound as the "
+            "coefficients grow, so the maximum likelihood estimate does not exist and the "
+            "coefficients returned depend on the tolerance. Add a penalty to get a finite, "
+            "unique answer.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+
+
 def resolve_family_link(family, link):
     """``(Family, Link)`` objects from the estimator parameters (``link="auto"`` resolved)."""
     family = get_family(family)
@@ -220,6 +237,7 @@ class GLMRegressor(RegressorMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=2,
             )
+        warn_if_separated(problem, result.theta)
         coef, intercept = problem.split(result.theta)
         self.coef_ = coef.astype(X.dtype)
         self.intercept_ = float(intercept)

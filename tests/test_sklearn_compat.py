@@ -11,9 +11,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skglmnn import GLMRegressor
+from skglmnn import GLMClassifier, GLMRegressor
 
 ESTIMATORS = [
+    GLMClassifier(),
+    GLMClassifier(link="probit"),
+    GLMClassifier(link="cloglog", solver="liblinear"),
+    GLMClassifier(C=np.inf),
     GLMRegressor(),
     GLMRegressor(family="poisson"),
     GLMRegressor(family="gamma", link="log"),

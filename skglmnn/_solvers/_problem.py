@@ -56,11 +56,16 @@ class GLMProblem:
     fit_intercept : bool
     """
 
-    def __init__(self, loss, X, y, sample_weight, offset, alpha, fit_intercept):
+    def __init__(
+        self, loss, X, y, sample_weight, offset, alpha, fit_intercept, intercept_penalty=0.0
+    ):
         self.loss = loss
         self.X, self.y, self.sample_weight, self.offset = X, y, sample_weight, offset
         self.alpha = float(alpha)
         self.fit_intercept = bool(fit_intercept)
+        # liblinear penalises the intercept as the weight of a constant feature:
+        # intercept_penalty / 2 * intercept^2 is added to F (0 for every other solver)
+        self.intercept_penalty = float(intercept_penalty) if fit_intercept else 0.0
         self.n_features = X.shape[1]
         self.weight_sum = float(
             X.shape[0] if sample_weight is None else sample_weight.sum(dtype=np.float64)
@@ -102,6 +107,9 @@ class GLMProblem:
             grad = grad[:-1]
         grad[: self.n_features] += self.alpha * coef
         value = loss / self.weight_sum + 0.5 * self.alpha * float(coef @ coef)
+        if self.intercept_penalty:
+            grad[-1] += self.intercept_penalty * intercept
+            value += 0.5 * self.intercept_penalty * intercept**2
         return value, grad, hess
 
     def hessian(self, hess_weights):
@@ -111,6 +119,8 @@ class GLMProblem:
             H = H[:-1, :-1]
         H /= self.weight_sum
         H[np.diag_indices(self.n_features)] += self.alpha
+        if self.intercept_penalty:
+            H[-1, -1] += self.intercept_penalty
         return H
 
     def initial_theta(self):
@@ -127,6 +137,12 @@ class GLMProblem:
         theta = np.zeros(self.n_params)
         if self.fit_intercept:
             y_mean = np.average(self.y, weights=w)
+            if not link.mu_interval.contains(y_mean):
+                raise ValueError(
+                    f"The weighted mean of y, {y_mean:g}, is outside the means the {link!r} "
+                    f"link can reach, {link.mu_interval}: the maximum likelihood intercept "
+                    "is infinite (e.g. all counts zero, or all outcomes in one class)."
+                )
             shift = 0.0 if self.offset is None else np.average(self.offset, weights=w)
             with np.errstate(all="ignore"):
                 theta[-1] = float(link.link(y_mean)) - shift
@@ -164,3 +180,63 @@ class GLMProblem:
             H, rhs = H[:-1, :-1], rhs[:-1]
         H[np.diag_indices(self.n_features)] += self.alpha * self.weight_sum
         return np.linalg.lstsq(H, rhs, rcond=None)[0]
+
+
+class MultinomialProblem:
+    """The penalised multinomial objective in ``theta``, the (K, p [+ 1]) matrix flattened.
+
+    ``F = sum_i w_i (logsumexp(eta_i) - eta_{i, y_i}) / sum(w) + alpha / 2 ||coef||^2``
+    with all K coefficient vectors penalised (which makes them identifiable)
+    and the intercepts not.  Same interface as :class:`GLMProblem` for L-BFGS.
+    """
+
+    def __init__(self, X, y, sample_weight, alpha, fit_intercept, n_classes):
+        from .._loss import MultinomialLoss
+
+        self.loss = MultinomialLoss()
+        self.X, self.y, self.sample_weight = X, y, sample_weight
+        self.alpha = float(alpha)
+        self.fit_intercept = bool(fit_intercept)
+        self.n_classes, self.n_features = n_classes, X.shape[1]
+        self.weight_sum = float(
+            X.shape[0] if sample_weight is None else sample_weight.sum(dtype=np.float64)
+        )
+
+    @property
+    def uses_fused_sweep(self):
+        """Whether the loss runs the one-sweep numba kernel."""
+        return self.loss.sweeps(self.X)
+
+    @property
+    def shape(self):
+        """Shape of theta as a matrix: (K, p + fit_intercept)."""
+        return self.n_classes, self.n_features + self.fit_intercept
+
+    def split(self, theta):
+        """``(coef, intercept)`` of shapes (K, p) and (K,)."""
+        matrix = np.reshape(theta, self.shape)
+        if self.fit_intercept:
+            return matrix[:, :-1], matrix[:, -1]
+        return matrix, np.zeros(self.n_classes)
+
+    def value_gradient(self, theta, hessian=False):
+        """``F(theta)`` and its gradient (flattened like theta); no Hessian weights."""
+        coef, intercept = self.split(theta)
+        loss, grad = self.loss.loss_gradient(self.X, self.y, coef, intercept, self.sample_weight)
+        grad /= self.weight_sum
+        grad[:, : self.n_features] += self.alpha * coef
+        if not self.fit_intercept:
+            grad = grad[:, :-1]
+        value = loss / self.weight_sum + 0.5 * self.alpha * float(np.sum(coef * coef))
+        return value, grad.ravel(), None
+
+    def initial_theta(self):
+        """coef = 0; intercepts = centred log class frequencies (the fit without features)."""
+        theta = np.zeros(self.shape)
+        if self.fit_intercept:
+            counts = np.bincount(
+                self.y.astype(np.intp), weights=self.sample_weight, minlength=self.n_classes
+            )
+            log_freq = np.log(np.maximum(counts, 1e-12) / counts.sum())
+            theta[:, -1] = log_freq - log_freq.mean()
+        return theta.ravel()

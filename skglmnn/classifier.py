@@ -1,0 +1,491 @@
+"""GLMClassifier: scikit-learn's LogisticRegression contract, plus links, offset and speed.
+
+Lives beside ``glm.py`` rather than in it to keep each module a readable size;
+``skglmnn.GLMClassifier`` is the public name.
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._loss import GLMLoss, MultinomialLoss
+from ._solvers import SOLVERS, GLMProblem
+from ._solvers._problem import MultinomialProblem
+from ._validation import FLOAT_DTYPES, SPARSE_FORMATS, check_offset, check_sample_weight
+from .families import BinomialFamily
+from .glm import NEWTON_MAX_COST, warn_if_separated
+from .links import Link, get_link
+
+BINARY_LINKS = ("logit", "probit", "cloglog", "loglog", "cauchit")
+SKLEARN_SOLVERS = ("lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga")
+
+
+def _check_solver(solver, penalty, dual):
+    """The solver/penalty/dual combinations scikit-learn rejects, with its messages."""
+    if solver not in ("liblinear", "saga") and penalty not in ("l2", None):
+        raise ValueError(
+            f"Solver {solver} supports only 'l2' or None penalties, got {penalty} penalty."
+        )
+    if solver != "liblinear" and dual:
+        raise ValueError(f"Solver {solver} supports only dual=False, got dual={dual}")
+    if penalty == "elasticnet" and solver != "saga":
+        raise ValueError(f"Only 'saga' solver supports elasticnet penalty, got solver={solver}.")
+    if solver == "liblinear" and penalty is None:
+        raise ValueError(
+            "C=np.inf as well as penalty=None is not supported for the liblinear solver"
+        )
+
+
+class GLMClassifier(ClassifierMixin, BaseEstimator):
+    """Logistic regression, and binary GLMs with other links: a drop-in ``LogisticRegression``.
+
+    Same parameters, defaults, validation errors and fitted attributes as
+    scikit-learn's :class:`~sklearn.linear_model.LogisticRegression` (1.9), and
+    the same answers to solver tolerance: it minimises
+
+    .. math::
+
+        C \\sum_i w_i\\, \\ell(y_i, \\eta_i)
+        + \\mathrm{l1\\_ratio}\\, \\lVert W \\rVert_1
+        + \\frac{1 - \\mathrm{l1\\_ratio}}{2} \\lVert W \\rVert_2^2
+
+    with ``ell`` the negative log-likelihood of a Bernoulli (binary) or
+    multinomial (3+ classes, softmax) model, ``w`` the sample weights times the
+    class weights.  Every ``solver`` name is accepted and reaches this optimum;
+    the name only affects speed, except ``"liblinear"``, which penalises the
+    intercept as liblinear does (``intercept_scaling``).  Internally the
+    objective is divided by ``C sum(w)``: the GLM convention of
+    :class:`~skglmnn.GLMRegressor` with ``alpha = 1 / (C sum(w))``.
+
+    Beyond ``LogisticRegression``: ``link`` (``"logit"``, ``"probit"``,
+    ``"cloglog"``, ``"loglog"``, ``"cauchit"``) for binary problems, and
+    ``offset`` in ``fit``, ``decision_function`` and ``predict_proba``.
+
+    Parameters
+    ----------
+    penalty : {"l1", "l2", "elasticnet", None}, default="deprecated"
+        Deprecated in scikit-learn 1.8, as there: use ``l1_ratio`` and ``C``.
+    C : float, default=1.0
+        Inverse regularisation strength; ``np.inf`` for no penalty.
+    l1_ratio : float, default=0.0
+        Elastic-net mixing: 0 is L2, 1 is L1.
+    dual : bool, default=False
+        Accepted for compatibility (liblinear with L2 only); the primal problem
+        is solved, with the same optimum.
+    tol : float, default=1e-4
+        Stop when the largest gradient entry of the scaled objective is at most tol.
+    fit_intercept : bool, default=True
+        Whether to fit an intercept.
+    intercept_scaling : float, default=1
+        With ``solver="liblinear"``: the intercept is the weight of a constant
+        feature of this value, penalised like the others.
+    class_weight : dict or "balanced", default=None
+        Weights of the classes, multiplied into ``sample_weight``.
+    random_state : int, RandomState instance or None, default=None
+        Accepted for compatibility; the solvers here are deterministic.
+    solver : {"lbfgs", "liblinear", "newton-cg", "newton-cholesky", "sag", "saga"}, \
+            default="lbfgs"
+        Name of scikit-learn's solver; see above.
+    max_iter : int, default=100
+        Maximum number of iterations.
+    verbose : int, default=0
+        Print the solver's progress if positive.
+    warm_start : bool, default=False
+        Start from the previous solution when refitting.
+    n_jobs : int, default=None
+        Deprecated in scikit-learn 1.8 and without effect, as there.
+    link : str or Link, default="logit"
+        Link of the Bernoulli model for binary problems.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        Coefficients (one row for binary problems, for ``classes_[1]``).
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        Intercepts.
+    n_iter_ : ndarray of shape (1,), int32
+        Solver iterations.
+    link_ : Link
+        The link used (softmax for multiclass problems is the multinomial logit).
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when ``X`` has string column names.
+
+    See Also
+    --------
+    sklearn.linear_model.LogisticRegression : The estimator this one replaces.
+    GLMRegressor : Any family and link; ``GLMRegressor(family="binomial")`` fits
+        the same binary model on 0/1 targets.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.preprocessing import scale
+    >>> from skglmnn import GLMClassifier
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> clf = GLMClassifier(C=0.5).fit(scale(X), y)
+    >>> round(clf.score(scale(X), y), 3)
+    0.988
+    >>> GLMClassifier(link="probit").fit(scale(X), y).link_
+    ProbitLink()
+    """
+
+    _parameter_constraints = {
+        "penalty": [
+            StrOptions({"l1", "l2", "elasticnet"}), None, Hidden(StrOptions({"deprecated"}))
+        ],
+        "C": [Interval(Real, 0, None, closed="right")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
+        "dual": ["boolean"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "fit_intercept": ["boolean"],
+        "intercept_scaling": [Interval(Real, 0, None, closed="neither")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "random_state": ["random_state"],
+        "solver": [StrOptions(set(SKLEARN_SOLVERS))],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "n_jobs": [None, Integral],
+        "link": [str, Link],
+    }  # fmt: skip
+
+    def __init__(
+        self,
+        penalty="deprecated",
+        *,
+        C=1.0,
+        l1_ratio=0.0,
+        dual=False,
+        tol=1e-4,
+        fit_intercept=True,
+        intercept_scaling=1,
+        class_weight=None,
+        random_state=None,
+        solver="lbfgs",
+        max_iter=100,
+        verbose=0,
+        warm_start=False,
+        n_jobs=None,
+        link="logit",
+    ):
+        self.penalty = penalty
+        self.C = C
+        self.l1_ratio = l1_ratio
+        self.dual = dual
+        self.tol = tol
+        self.fit_intercept = fit_intercept
+        self.intercept_scaling = intercept_scaling
+        self.class_weight = class_weight
+        self.random_state = random_state
+        self.solver = solver
+        self.max_iter = max_iter
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.n_jobs = n_jobs
+        self.link = link
+
+    def _resolve_penalty(self):
+        """``(l1_ratio, C)`` after scikit-learn's deprecation rules, with its warnings."""
+        l1_ratio, C = self.l1_ratio, self.C
+        if self.penalty == "deprecated":
+            if l1_ratio is None:
+                warnings.warn(
+                    "'l1_ratio=None' was deprecated in version 1.8 and will trigger an "
+                    "error in 1.10. Use 0<=l1_ratio<=1 instead.",
+                    FutureWarning,
+                    stacklevel=3,
+                )
+                l1_ratio = 0.0
+            penalty = "l2" if l1_ratio == 0 else "l1" if l1_ratio == 1 else "elasticnet"
+            if C == np.inf:
+                penalty = None
+        else:
+            penalty = self.penalty
+            warnings.warn(
+                "'penalty' was deprecated in version 1.8 and will be removed in 1.10. To "
+                "avoid this warning, leave 'penalty' set to its default value and use "
+                "'l1_ratio' or 'C' instead. Use l1_ratio=0 instead of penalty='l2', "
+                "l1_ratio=1 instead of penalty='l1', l1_ratio set to a float between 0 "
+                "and 1 instead of penalty='elasticnet', and C=np.inf instead of penalty=None.",
+                FutureWarning,
+                stacklevel=3,
+            )
+            if penalty == "elasticnet" and l1_ratio is None:
+                raise ValueError("l1_ratio must be specified when penalty is elasticnet.")
+            l1_ratio = {"l1": 1.0, "l2": 0.0, None: 0.0}.get(penalty, l1_ratio)
+            if penalty is None:
+                C = np.inf
+        _check_solver(self.solver, penalty, self.dual)
+        if self.n_jobs is not None:
+            warnings.warn(
+                "'n_jobs' has no effect since 1.8 and will be removed in 1.10. You provided "
+                f"'n_jobs={self.n_jobs}', please leave it unspecified.",
+                FutureWarning,
+                stacklevel=3,
+            )
+        return float(l1_ratio), float(C)
+
+    def fit(self, X, y, sample_weight=None, offset=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels (strings, integers or booleans).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights (multiplied by the class weights).
+        offset : array-like of shape (n_samples,), default=None
+            Added to the linear predictor (binary problems only).
+
+        Returns
+        -------
+        self : GLMClassifier
+            The fitted estimator.
+        """
+        self._validate_params()
+        l1_ratio, C = self._resolve_penalty()
+        X, y = validate_data(
+            self, X, y, accept_sparse=SPARSE_FORMATS, dtype=FLOAT_DTYPES, y_numeric=False
+        )
+        check_classification_targets(y)
+        self.classes_ = np.unique(y)
+        n_classes = len(self.classes_)
+        if n_classes < 2:
+            raise ValueError(
+                "This solver needs samples of at least 2 classes in the data, but the data "
+                f"contains only one class: {self.classes_[0]!r}"
+            )
+        link = get_link(self.link)
+        if n_classes > 2 and link.name != "logit":
+            raise ValueError(
+                "Only binary classification is supported with "
+                f"link={link.name!r}. The type of the target is multiclass ({n_classes} "
+                "classes), whose model is the multinomial logit (softmax): use link='logit'."
+            )
+        if link.name not in BINARY_LINKS:
+            raise ValueError(
+                f"link={link.name!r} does not map to probabilities for every linear predictor; "
+                f"use one of {', '.join(BINARY_LINKS)}."
+            )
+        weights = self._combined_weights(X, y, sample_weight)
+        if weights is not None:
+            weighted_classes = np.unique(y[weights > 0])
+            if len(weighted_classes) < 2:
+                raise ValueError(
+                    "The sample weights leave only one class with positive weight "
+                    f"({weighted_classes[0]!r}); a classifier needs at least 2 classes."
+                )
+        offset = check_offset(offset, X)
+        if offset is not None and n_classes > 2:
+            raise ValueError("offset is supported for binary problems only.")
+        codes = np.searchsorted(self.classes_, y).astype(X.dtype)
+        weight_sum = X.shape[0] if weights is None else float(weights.sum(dtype=np.float64))
+        alpha = 0.0 if np.isinf(C) else 1.0 / (C * weight_sum)
+        if n_classes == 2:
+            problem = GLMProblem(
+                GLMLoss(BinomialFamily(), link), X, codes, weights, offset, alpha * (1 - l1_ratio),
+                self.fit_intercept,
+                intercept_penalty=self._intercept_penalty(alpha * (1 - l1_ratio)),
+            )  # fmt: skip
+        else:
+            problem = MultinomialProblem(
+                X, codes, weights, alpha * (1 - l1_ratio), self.fit_intercept, n_classes
+            )
+        l1 = alpha * l1_ratio
+        solver = self._choose_solver(X, n_classes, l1)
+        result = SOLVERS[solver](
+            problem, self._initial_theta(problem), self.max_iter, self.tol, self.verbose,
+            **({"l1": l1, "l1_intercept": self._intercept_penalty(l1)} if solver == "cd" else {}),
+        )  # fmt: skip
+        if not result.converged and self.max_iter > 0:
+            warnings.warn(
+                f"The solver did not converge to tol={self.tol:g} in {result.n_iter} "
+                "iterations; increase max_iter, scale the data, or add a penalty (lower C). "
+                "Unpenalised separable data have no finite maximum likelihood estimate.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        if n_classes == 2 and l1 == 0:
+            warn_if_separated(problem, result.theta)
+        coef, intercept = problem.split(result.theta)
+        self.coef_ = np.atleast_2d(np.asarray(coef, dtype=X.dtype))
+        self.intercept_ = np.atleast_1d(np.asarray(intercept, dtype=X.dtype)).copy()
+        self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
+        self.link_ = link
+        return self
+
+    def _combined_weights(self, X, y, sample_weight):
+        sample_weight = check_sample_weight(sample_weight, X)
+        if self.class_weight is None:
+            return sample_weight
+        per_class = compute_class_weight(
+            self.class_weight, classes=self.classes_, y=y, sample_weight=sample_weight
+        )
+        weights = per_class[np.searchsorted(self.classes_, y)].astype(X.dtype)
+        return weights if sample_weight is None else weights * sample_weight
+
+    def _intercept_penalty(self, strength):
+        """liblinear's penalty on the intercept: a constant feature of value intercept_scaling."""
+        if self.solver != "liblinear" or not self.fit_intercept:
+            return 0.0
+        return strength / self.intercept_scaling**2
+
+    def _choose_solver(self, X, n_classes, l1):
+        if l1 > 0:
+            return "cd"
+        if n_classes > 2:
+            return "lbfgs"
+        n, p = X.shape
+        if self.solver == "newton-cholesky" or n * p * p <= NEWTON_MAX_COST:
+            return "newton"
+        return "lbfgs"
+
+    def _initial_theta(self, problem):
+        if self.warm_start and hasattr(self, "coef_"):
+            previous = self.coef_.toarray() if sp.issparse(self.coef_) else self.coef_
+            if self.fit_intercept:
+                previous = np.column_stack([previous, self.intercept_])
+            if previous.size == problem.initial_theta().size:
+                return np.asarray(previous, dtype=np.float64).ravel()
+        return problem.initial_theta()
+
+    def linear_predictor(self, X, offset=None):
+        """Linear predictors eta: shape (n_samples,) for binary problems, else (n_samples, K).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        offset : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        eta : ndarray
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse=SPARSE_FORMATS, dtype=FLOAT_DTYPES, reset=False)
+        offset = check_offset(offset, X)
+        coef = self.coef_.toarray() if sp.issparse(self.coef_) else self.coef_
+        eta = MultinomialLoss().linear_predictor(X, coef, self.intercept_)
+        if eta.shape[1] == 1:
+            eta = eta[:, 0]
+            if offset is not None:
+                eta = eta + offset
+        return eta
+
+    def decision_function(self, X, offset=None):
+        """Confidence scores: positive where ``classes_[1]`` is the more probable class.
+
+        For binary problems ``eta - g(1/2)``, which is the linear predictor itself
+        for the symmetric links (logit, probit, cauchit) and shifted by
+        ``g(1/2)`` for cloglog and loglog, so that the sign decides the class as
+        scikit-learn expects; for 3+ classes the (n_samples, K) linear predictors.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        offset : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        eta = self.linear_predictor(X, offset)
+        if eta.ndim == 1:
+            eta = eta - eta.dtype.type(self.link_.link(0.5))
+        return eta
+
+    def predict_proba(self, X, offset=None):
+        """Class probabilities, columns in the order of ``classes_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        offset : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        eta = self.linear_predictor(X, offset)
+        if eta.ndim == 1:
+            mu = self.link_.inverse(eta)
+            return np.column_stack([1 - mu, mu])
+        eta = eta - eta.max(axis=1, keepdims=True)
+        proba = np.exp(eta)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict_log_proba(self, X, offset=None):
+        """Logarithms of ``predict_proba``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        offset : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X, offset))
+
+    def predict(self, X, offset=None):
+        """Most probable class of each sample.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        offset : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        proba = self.predict_proba(X, offset)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def sparsify(self):
+        """Store ``coef_`` as a scipy.sparse CSR matrix (predictions unchanged).
+
+        Returns
+        -------
+        self : GLMClassifier
+        """
+        check_is_fitted(self)
+        self.coef_ = sp.csr_matrix(self.coef_)
+        return self
+
+    def densify(self):
+        """Store ``coef_`` as a dense array again.
+
+        Returns
+        -------
+        self : GLMClassifier
+        """
+        check_is_fitted(self)
+        if sp.issparse(self.coef_):
+            self.coef_ = self.coef_.toarray()
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        try:
+            tags.classifier_tags.multi_class = get_link(self.link).name == "logit"
+        except (TypeError, ValueError):
+            pass
+        return tags

@@ -1,0 +1,240 @@
+"""GLMClassifier against scikit-learn's LogisticRegression and statsmodels."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import statsmodels.api as sm
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler, scale
+
+from skglmnn import GLMClassifier
+
+
+def dataset(name):
+    loader = {"breast_cancer": load_breast_cancer, "iris": load_iris, "wine": load_wine,
+              "digits": load_digits}[name]  # fmt: skip
+    X, y = loader(return_X_y=True)
+    return scale(X), y
+
+
+def assert_same_model(ours, ref, X, coef_rtol=1e-3):
+    assert ours.coef_.shape == ref.coef_.shape
+    assert ours.intercept_.shape == ref.intercept_.shape
+    np.testing.assert_array_equal(ours.classes_, ref.classes_)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-4)
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
+    scale_ = np.abs(ref.coef_).max()
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=coef_rtol, atol=coef_rtol * scale_)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=coef_rtol,
+                               atol=coef_rtol * max(1.0, scale_))  # fmt: skip
+
+
+L2_CASES = [
+    ("breast_cancer", {"C": 0.1}), ("breast_cancer", {"C": 1.0}), ("breast_cancer", {"C": 10.0}),
+    ("iris", {"C": 1.0}), ("iris", {"C": 0.05}), ("wine", {"C": 1.0}), ("digits", {"C": 0.1}),
+    ("breast_cancer", {"C": 1.0, "fit_intercept": False}), ("iris", {"fit_intercept": False}),
+    ("breast_cancer", {"class_weight": "balanced"}),
+    ("iris", {"class_weight": {0: 3.0, 1: 1.0, 2: 0.5}}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name, params", L2_CASES)
+def test_l2_matches_logistic_regression(name, params):
+    X, y = dataset(name)
+    ref = LogisticRegression(tol=1e-10, max_iter=10_000, **params).fit(X, y)
+    ours = GLMClassifier(tol=1e-10, max_iter=10_000, **params).fit(X, y)
+    assert_same_model(ours, ref, X)
+    assert ours.n_iter_.dtype == np.int32 and ours.n_iter_.shape == (1,)
+
+
+@pytest.mark.parametrize("name", ["breast_cancer", "iris"])
+def test_sample_weight_matches(name):
+    X, y = dataset(name)
+    w = np.random.default_rng(0).uniform(0.2, 3, len(y))
+    ref = LogisticRegression(tol=1e-10, max_iter=10_000).fit(X, y, sample_weight=w)
+    ours = GLMClassifier(tol=1e-10, max_iter=10_000).fit(X, y, sample_weight=w)
+    assert_same_model(ours, ref, X)
+    balanced = GLMClassifier(class_weight="balanced", tol=1e-10).fit(X, y, sample_weight=w)
+    ref = LogisticRegression(class_weight="balanced", tol=1e-10, max_iter=10_000)
+    assert_same_model(balanced, ref.fit(X, y, sample_weight=w), X)
+
+
+def test_no_penalty_matches_on_probabilities():
+    X, y = dataset("breast_cancer")
+    X = X[:, :5]
+    ref = LogisticRegression(C=np.inf, tol=1e-10, max_iter=10_000).fit(X, y)
+    ours = GLMClassifier(C=np.inf, tol=1e-10, max_iter=10_000).fit(X, y)
+    assert_same_model(ours, ref, X)
+
+
+@pytest.mark.parametrize(
+    "solver", ["lbfgs", "newton-cg", "newton-cholesky", "sag", "saga", "liblinear"]
+)
+def test_every_solver_name_reaches_the_same_optimum(solver):
+    X, y = dataset("breast_cancer")
+    ref = LogisticRegression(solver=solver, tol=1e-10, max_iter=100_000).fit(X, y)
+    ours = GLMClassifier(solver=solver, tol=1e-10, max_iter=10_000).fit(X, y)
+    assert_same_model(ours, ref, X, coef_rtol=2e-3)
+
+
+def test_liblinear_penalised_intercept_with_scaling():
+    X, y = dataset("breast_cancer")
+    for scaling in (0.1, 1.0, 10.0):
+        ref = LogisticRegression(solver="liblinear", intercept_scaling=scaling, tol=1e-10,
+                                 max_iter=100_000).fit(X, y)  # fmt: skip
+        ours = GLMClassifier(solver="liblinear", intercept_scaling=scaling, tol=1e-10).fit(X, y)
+        assert_same_model(ours, ref, X, coef_rtol=2e-3)
+    # a small intercept_scaling penalises the intercept hard: it shrinks towards 0
+    plain = GLMClassifier(tol=1e-10).fit(X, y)
+    shrunk = GLMClassifier(solver="liblinear", intercept_scaling=0.1, tol=1e-10).fit(X, y)
+    assert abs(shrunk.intercept_[0]) < 0.5 * abs(plain.intercept_[0])
+
+
+def test_sparse_input_matches():
+    rng = np.random.default_rng(0)
+    X = sp.random(400, 50, density=0.1, format="csr", random_state=0)
+    y = (X @ rng.normal(size=50) + rng.normal(scale=0.3, size=400) > 0).astype(int)
+    ref = LogisticRegression(tol=1e-10, max_iter=10_000).fit(X, y)
+    ours = GLMClassifier(tol=1e-10).fit(X, y)
+    assert_same_model(ours, ref, X)
+
+
+def test_labels_of_any_type():
+    X, y = dataset("iris")
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    ours = GLMClassifier().fit(X, names)
+    assert set(ours.predict(X)) <= set(names)
+    binary = GLMClassifier().fit(X, y == 0)
+    assert binary.classes_.dtype == bool and binary.predict(X).dtype == bool
+    assert binary.decision_function(X).shape == (150,)
+    assert ours.decision_function(X).shape == (150, 3)
+    np.testing.assert_allclose(np.exp(ours.predict_log_proba(X)), ours.predict_proba(X))
+
+
+@pytest.mark.parametrize("link", ["logit", "probit", "cloglog", "loglog", "cauchit"])
+def test_binary_links_match_statsmodels(link):
+    X, y = dataset("breast_cancer")
+    X = X[:, :4]
+    L = sm.families.links
+    sm_link = {"logit": L.Logit, "probit": L.Probit, "cloglog": L.CLogLog, "loglog": L.LogLog,
+               "cauchit": L.Cauchy}[link]()  # fmt: skip
+    # statsmodels' IRLS does not converge for loglog here; its Newton method does
+    model = sm.GLM(y, sm.add_constant(X), family=sm.families.Binomial(sm_link))
+    ref = model.fit(method="newton", tol=1e-12, maxiter=1000)
+    assert ref.mle_retvals["converged"]
+    ours = GLMClassifier(C=np.inf, link=link, tol=1e-10).fit(X, y)
+    np.testing.assert_allclose(ours.intercept_[0], ref.params[0], rtol=1e-6)
+    np.testing.assert_allclose(ours.coef_[0], ref.params[1:], rtol=1e-6)
+    # statsmodels computes 1 - exp(-exp(eta)) with cancellation below 1e-10
+    np.testing.assert_allclose(ours.predict_proba(X)[:, 1], ref.fittedvalues, rtol=1e-6, atol=1e-10)
+
+
+def test_offset_in_fit_decision_and_proba():
+    X, y = dataset("breast_cancer")
+    X = X[:, :3]
+    offset = np.random.default_rng(1).normal(size=len(y))
+    ref = sm.GLM(y, sm.add_constant(X), family=sm.families.Binomial(), offset=offset).fit(tol=1e-13)
+    ours = GLMClassifier(C=np.inf, tol=1e-10).fit(X, y, offset=offset)
+    np.testing.assert_allclose(ours.coef_[0], ref.params[1:], rtol=1e-6)
+    np.testing.assert_allclose(
+        ours.predict_proba(X, offset=offset)[:, 1], ref.fittedvalues, rtol=1e-6
+    )
+    np.testing.assert_allclose(ours.decision_function(X, offset=offset),
+                               ours.decision_function(X) + offset)  # fmt: skip
+
+
+@pytest.mark.parametrize("link", ["cloglog", "loglog", "probit"])
+def test_decision_function_sign_decides_the_class(link):
+    X, y = dataset("breast_cancer")
+    clf = GLMClassifier(link=link).fit(X, y)
+    decision = clf.decision_function(X)
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[(decision > 0).astype(int)])
+    np.testing.assert_allclose(
+        clf.predict_proba(X)[:, 1], clf.link_.inverse(clf.linear_predictor(X))
+    )
+
+
+def test_non_logit_link_with_three_classes_is_an_error():
+    X, y = dataset("iris")
+    with pytest.raises(ValueError, match="Only binary classification.*multinomial"):
+        GLMClassifier(link="probit").fit(X, y)
+    with pytest.raises(ValueError, match="does not map to probabilities"):
+        GLMClassifier(link="log").fit(X, y < 1)
+
+
+def test_one_class_and_unseen_class_weight_labels_give_scikit_learns_errors():
+    X, y = dataset("iris")
+    with pytest.raises(ValueError, match="only one class: np.int64\\(0\\)|only one class: 0"):
+        GLMClassifier().fit(X[:10], y[:10])
+    with pytest.raises(ValueError) as ours:
+        GLMClassifier(class_weight={0: 1, 7: 2}).fit(X, y)
+    with pytest.raises(ValueError) as ref:
+        LogisticRegression(class_weight={0: 1, 7: 2}).fit(X, y)
+    assert str(ours.value) == str(ref.value)
+
+
+def test_deprecated_penalty_warns_like_scikit_learn():
+    X, y = dataset("breast_cancer")
+    for penalty in ("l2", None):
+        with pytest.warns(FutureWarning, match="'penalty' was deprecated in version 1.8"):
+            GLMClassifier(penalty=penalty).fit(X, y)
+    with pytest.raises(ValueError, match="Solver lbfgs supports only 'l2' or None penalties"):
+        GLMClassifier(l1_ratio=1.0).fit(X, y)
+    with pytest.raises(ValueError, match="supports only dual=False"):
+        GLMClassifier(dual=True).fit(X, y)
+    with pytest.warns(FutureWarning, match="n_jobs"):
+        GLMClassifier(n_jobs=2).fit(X, y)
+
+
+def test_separable_data_warn_and_stay_finite():
+    X = np.linspace(-1, 1, 40)[:, None]
+    y = X[:, 0] > 0
+    with pytest.warns(ConvergenceWarning, match="linearly separable"):
+        clf = GLMClassifier(C=np.inf, max_iter=50).fit(X, y)
+    assert np.all(np.isfinite(clf.coef_)) and np.all(np.isfinite(clf.predict_proba(X)))
+    assert clf.score(X, y) == 1.0
+
+
+def test_warm_start_sparsify_densify():
+    X, y = dataset("iris")
+    clf = GLMClassifier(warm_start=True, tol=1e-8, max_iter=1000).fit(X, y)
+    first = clf.n_iter_[0]
+    clf.fit(X, y)
+    assert clf.n_iter_[0] < first
+    proba = clf.predict_proba(X)
+    clf.sparsify()
+    assert sp.issparse(clf.coef_)
+    np.testing.assert_allclose(clf.predict_proba(X), proba)
+    clf.densify()
+    assert isinstance(clf.coef_, np.ndarray)
+
+
+def test_works_with_scikit_learn_tools():
+    X, y = load_breast_cancer(return_X_y=True)
+    pipe = make_pipeline(StandardScaler(), GLMClassifier())
+    search = GridSearchCV(pipe, {"glmclassifier__C": [0.01, 1.0]}, cv=3).fit(X, y)
+    assert search.best_score_ > 0.95
+    assert cross_val_score(pipe, X, y, cv=3).mean() > 0.95
+    calibrated = CalibratedClassifierCV(pipe, cv=3).fit(X, y)
+    assert calibrated.predict_proba(X).shape == (len(y), 2)
+    Xi, yi = dataset("iris")
+    ovr = OneVsRestClassifier(GLMClassifier(link="probit")).fit(Xi, yi)
+    assert ovr.score(Xi, yi) > 0.9
+
+
+def test_float32_is_kept():
+    X, y = dataset("breast_cancer")
+    clf = GLMClassifier().fit(X.astype(np.float32), y)
+    assert clf.coef_.dtype == np.float32
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ref = GLMClassifier().fit(X, y)
+    np.testing.assert_allclose(clf.coef_, ref.coef_, rtol=1e-3, atol=1e-3)
