@@ -119,26 +119,31 @@ class GLMLoss:
         return loss, grad, hess
 
     def hessian(self, X, hess_weights):
-        """Fisher information ``[X 1]^T diag(hess_weights) [X 1]``, float64, intercept last.
+        """Fisher information ``[X 1]^T diag(hess_weights) [X 1]``; see ``weighted_gram``."""
+        return weighted_gram(X, hess_weights)
 
-        Dense X is processed in blocks of rows with a symmetric rank-k update
-        (BLAS ``syrk``) on ``sqrt(weights) * X_block``, so that no copy of X is
-        made; the rows are split among numba's number of threads, each running
-        single-threaded BLAS (see ``_threads``).  Sparse X uses ``X^T (W X)``,
-        which copies only its non-zeros.
-        """
-        n, p = X.shape
-        H = np.zeros((p + 1, p + 1))
-        if sp.issparse(X):
-            weighted = sp.csr_array(X).multiply(hess_weights[:, None])
-            H[:p, :p] = (X.T @ weighted).toarray()
-            H[:p, p] = np.asarray(weighted.sum(axis=0)).ravel()
-        else:
-            upper, H[:p, p] = parallel_row_blocks(_weighted_gram, X, hess_weights)
-            H[:p, :p] = np.triu(upper) + np.triu(upper, 1).T
-        H[p, :p] = H[:p, p]
-        H[p, p] = hess_weights.sum(dtype=np.float64)
-        return H
+
+def weighted_gram(X, weights):
+    """``[X 1]^T diag(weights) [X 1]`` as a float64 (p + 1, p + 1) matrix, intercept last.
+
+    Dense X is processed in blocks of rows with a symmetric rank-k update
+    (BLAS ``syrk``) on ``sqrt(weights) * X_block``, so that no copy of X is
+    made; the rows are split among numba's number of threads, each running
+    single-threaded BLAS (see ``_threads``).  Sparse X uses ``X^T (W X)``,
+    which copies only its non-zeros.
+    """
+    n, p = X.shape
+    H = np.zeros((p + 1, p + 1))
+    if sp.issparse(X):
+        weighted = sp.csr_array(X).multiply(weights[:, None])
+        H[:p, :p] = (X.T @ weighted).toarray()
+        H[:p, p] = np.asarray(weighted.sum(axis=0)).ravel()
+    else:
+        upper, H[:p, p] = parallel_row_blocks(_weighted_gram, X, weights)
+        H[:p, :p] = np.triu(upper) + np.triu(upper, 1).T
+    H[p, :p] = H[:p, p]
+    H[p, p] = weights.sum(dtype=np.float64)
+    return H
 
 
 def _weighted_gram(X, weights):
@@ -177,6 +182,14 @@ class MultinomialLoss:
         """``eta = X @ coef.T + intercept``, shape (n_samples, K)."""
         eta = X @ np.asarray(coef, dtype=X.dtype).T
         return np.asarray(eta) + np.asarray(intercept, dtype=X.dtype)
+
+    def probabilities(self, X, coef, intercept):
+        """``softmax(eta)``, shape (n_samples, K)."""
+        eta = self.linear_predictor(X, coef, intercept)
+        eta -= eta.max(axis=1, keepdims=True)
+        np.exp(eta, out=eta)
+        eta /= eta.sum(axis=1, keepdims=True)
+        return eta
 
     def loss_gradient(self, X, y, coef, intercept, sample_weight=None):
         """Summed loss and its gradient in ``[coef | intercept]``, shape (K, p + 1)."""

@@ -319,9 +319,16 @@ class GLMClassifier(ClassifierMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        if n_classes == 2 and l1 == 0:
-            warn_if_separated(problem, result.theta)
+        if n_classes == 2:
+            warn_if_separated(problem, result.theta, l1)
         coef, intercept = problem.split(result.theta)
+        if n_classes > 2:
+            # softmax is unchanged by adding one vector to every class: report the
+            # representative scikit-learn reports, centred over classes (the
+            # penalised coefficients are identified by the penalty already)
+            intercept = intercept - intercept.mean()
+            if alpha == 0:
+                coef = coef - coef.mean(axis=0)
         self.coef_ = np.atleast_2d(np.asarray(coef, dtype=X.dtype))
         self.intercept_ = np.atleast_1d(np.asarray(intercept, dtype=X.dtype)).copy()
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)

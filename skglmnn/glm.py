@@ -26,9 +26,9 @@ NEWTON_MAX_COST = 10**7
 SPARSE_NEWTON_MAX_FEATURES = 2000
 
 
-def warn_if_separated(problem, theta):
+def warn_if_separated(problem, theta, l1=0.0):
     """ConvergenceWarning when an unpenalised binomial fit separates its 0/1 targets."""
-    if problem.alpha > 0 or getattr(problem, "intercept_penalty", 0.0) > 0:
+    if problem.alpha > 0 or l1 > 0 or getattr(problem, "intercept_penalty", 0.0) > 0:
         return
     coef, intercept = problem.split(theta)
     eta = problem.loss.linear_predictor(problem.X, coef, intercept, problem.offset)
@@ -60,10 +60,12 @@ class GLMRegressor(RegressorMixin, BaseEstimator):
     .. math::
 
         \\frac{1}{2 \\sum_i w_i} \\sum_i w_i\\, d(y_i, \\mu_i)
-        + \\frac{\\alpha}{2} \\lVert \\mathrm{coef} \\rVert_2^2,
+        + \\alpha \\left( r \\lVert \\mathrm{coef} \\rVert_1
+        + \\frac{1 - r}{2} \\lVert \\mathrm{coef} \\rVert_2^2 \\right),
 
-    the objective of scikit-learn's ``PoissonRegressor`` and friends (the
-    intercept is not penalised).  With ``alpha=0`` this is maximum likelihood:
+    with ``r = l1_ratio``: the objective of scikit-learn's ``PoissonRegressor``
+    and friends for ``r = 0``, of ``Lasso`` / ``ElasticNet`` for the normal
+    family (the intercept is not penalised).  With ``alpha=0`` this is maximum likelihood:
     the estimates of R's ``glm()`` and statsmodels' ``GLM``.
 
     Parameters
@@ -80,15 +82,20 @@ class GLMRegressor(RegressorMixin, BaseEstimator):
         link where it maps every real eta to a valid mean (normal: identity,
         binomial: logit, poisson: log) and ``log`` otherwise.
     alpha : float, default=0.0
-        Strength of the L2 penalty on ``coef_`` (not on the intercept).
+        Strength of the penalty on ``coef_`` (not on the intercept).
+    l1_ratio : float, default=0.0
+        Elastic-net mixing in [0, 1]: 0 is L2 (ridge), 1 is L1 (lasso), which sets
+        coefficients exactly to zero.
     fit_intercept : bool, default=True
         Whether to fit an intercept.
-    solver : {"auto", "newton", "lbfgs"}, default="auto"
+    solver : {"auto", "newton", "lbfgs", "cd"}, default="auto"
         ``"newton"``: Newton steps with Fisher's Hessian (IRLS), a Cholesky
         solve and a line search that keeps the mean inside the family's domain;
         returns the minimum-norm solution for rank-deficient X.
         ``"lbfgs"``: scipy's L-BFGS-B, one sweep over X per iteration.
-        ``"auto"``: newton while ``n_samples * n_features**2 <= 1e7`` (a cheap
+        ``"cd"``: proximal Newton with coordinate descent (as glmnet), the
+        solver for ``l1_ratio > 0``, which ``"auto"`` then picks.
+        ``"auto"``: otherwise newton while ``n_samples * n_features**2 <= 1e7`` (a cheap
         Hessian) or for links that can leave the family's domain (e.g. identity
         with poisson), else lbfgs.
     max_iter : int, default=100
@@ -153,8 +160,9 @@ class GLMRegressor(RegressorMixin, BaseEstimator):
         "family": [str, Family],
         "link": [str, Link],
         "alpha": [Interval(Real, 0.0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0.0, 1.0, closed="both")],
         "fit_intercept": ["boolean"],
-        "solver": [StrOptions({"auto", "newton", "lbfgs"})],
+        "solver": [StrOptions({"auto", "newton", "lbfgs", "cd"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0.0, None, closed="neither")],
         "warm_start": ["boolean"],
@@ -167,6 +175,7 @@ class GLMRegressor(RegressorMixin, BaseEstimator):
         link="auto",
         *,
         alpha=0.0,
+        l1_ratio=0.0,
         fit_intercept=True,
         solver="auto",
         max_iter=100,
@@ -178,6 +187,7 @@ class GLMRegressor(RegressorMixin, BaseEstimator):
         self.family = family
         self.link = link
         self.alpha = alpha
+        self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
         self.solver = solver
         self.max_iter = max_iter
@@ -209,12 +219,15 @@ class GLMRegressor(RegressorMixin, BaseEstimator):
         self._validate_params()
         family, link = resolve_family_link(self.family, self.link)
         X, y, sample_weight, offset = check_fit_inputs(self, X, y, sample_weight, offset, family)
+        l1 = self.alpha * self.l1_ratio
         problem = GLMProblem(
-            GLMLoss(family, link), X, y, sample_weight, offset, self.alpha, self.fit_intercept
-        )
-        solver = self._choose_solver(X, family, link)
+            GLMLoss(family, link), X, y, sample_weight, offset, self.alpha - l1,
+            self.fit_intercept,
+        )  # fmt: skip
+        solver = self._choose_solver(X, family, link, l1)
+        extra = {"l1": l1} if solver == "cd" else {}
         result = SOLVERS[solver](
-            problem, self._initial_theta(problem), self.max_iter, self.tol, self.verbose
+            problem, self._initial_theta(problem), self.max_iter, self.tol, self.verbose, **extra
         )
         if not np.all(np.isfinite(result.theta)):
             raise ValueError(
@@ -228,7 +241,7 @@ class GLMRegressor(RegressorMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        if result.rank is not None and self.alpha == 0.0:
+        if result.rank is not None and problem.alpha == 0.0 and l1 == 0.0:
             columns = "columns and the intercept" if self.fit_intercept else "columns"
             warnings.warn(
                 f"X is rank deficient: its {columns} span only {result.rank} of "
@@ -237,7 +250,7 @@ class GLMRegressor(RegressorMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=2,
             )
-        warn_if_separated(problem, result.theta)
+        warn_if_separated(problem, result.theta, l1)
         coef, intercept = problem.split(result.theta)
         self.coef_ = coef.astype(X.dtype)
         self.intercept_ = float(intercept)
@@ -246,7 +259,14 @@ class GLMRegressor(RegressorMixin, BaseEstimator):
         self.objective_ = result.objective
         return self
 
-    def _choose_solver(self, X, family, link):
+    def _choose_solver(self, X, family, link, l1):
+        if l1 > 0:
+            if self.solver not in ("auto", "cd"):
+                raise ValueError(
+                    f"solver={self.solver!r} cannot handle an L1 penalty (l1_ratio > 0); "
+                    "use solver='cd' or 'auto'."
+                )
+            return "cd"
         if self.solver != "auto":
             return self.solver
         stays_in_domain = link.maps_real_line and interval_within(

@@ -330,3 +330,62 @@ def test_bad_weights_and_offset_are_clear_errors():
         model.predict(X, offset=np.zeros(2))
     with pytest.raises(ValueError, match="features"):
         model.predict(np.zeros((2, 3)))
+
+
+def _fista(grad_f, f, theta0, l1_weights, step, n_iter=20000):
+    """Accelerated proximal gradient: an independent reference for L1 problems."""
+    theta, z, t = theta0.copy(), theta0.copy(), 1.0
+    for _ in range(n_iter):
+        u = z - step * grad_f(z)
+        new = np.sign(u) * np.maximum(np.abs(u) - step * l1_weights, 0)
+        t_new = (1 + np.sqrt(1 + 4 * t * t)) / 2
+        z = new + (t - 1) / t_new * (new - theta)
+        theta, t = new, t_new
+    return theta
+
+
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_lasso_and_elastic_net_match_scikit_learn(l1_ratio, sparse):
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(300, 20))
+    y = X[:, :4] @ [2.0, -1.0, 0.5, 0.25] + 1 + rng.normal(size=300)
+    Xf = sp.csr_matrix(X) if sparse else X
+    for alpha in (0.01, 0.1, 0.5):
+        ref = linear_model.ElasticNet(alpha=alpha, l1_ratio=l1_ratio, tol=1e-12, max_iter=100_000)
+        ref.fit(X, y)
+        ours = GLMRegressor(alpha=alpha, l1_ratio=l1_ratio, tol=1e-10).fit(Xf, y)
+        assert ours.solver_ == "cd"
+        np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-6)
+        np.testing.assert_array_equal(ours.coef_ == 0, ref.coef_ == 0)
+    assert np.sum(ours.coef_ == 0) >= 10  # exact zeros
+
+
+def test_l1_poisson_matches_proximal_gradient():
+    rng = np.random.default_rng(10)
+    X = rng.normal(size=(200, 6))
+    y = rng.poisson(np.exp(0.5 + X @ [0.5, -0.3, 0, 0, 0.1, 0])).astype(float)
+    alpha, l1_ratio = 0.2, 0.8
+    Xa = np.column_stack([X, np.ones(200)])
+    l2 = alpha * (1 - l1_ratio) * np.r_[np.ones(6), 0]
+
+    def f(theta):
+        eta = Xa @ theta
+        return np.mean(np.exp(eta) - y * eta) + 0.5 * theta @ (l2 * theta)
+
+    def grad_f(theta):
+        return Xa.T @ (np.exp(Xa @ theta) - y) / 200 + l2 * theta
+
+    ref = _fista(grad_f, f, np.zeros(7), alpha * l1_ratio * np.r_[np.ones(6), 0], step=0.05)
+    for Xf in (X, sp.csc_matrix(X)):
+        ours = GLMRegressor("poisson", alpha=alpha, l1_ratio=l1_ratio, tol=1e-10).fit(Xf, y)
+        np.testing.assert_allclose(ours.coef_, ref[:6], atol=1e-7)
+        np.testing.assert_allclose(ours.intercept_, ref[6], atol=1e-7)
+    assert np.sum(ours.coef_ == 0) >= 2
+
+
+def test_l1_needs_the_cd_solver():
+    X, y = np.random.default_rng(0).normal(size=(20, 2)), np.arange(20.0)
+    with pytest.raises(ValueError, match="cannot handle an L1 penalty"):
+        GLMRegressor(alpha=0.1, l1_ratio=0.5, solver="lbfgs").fit(X, y)

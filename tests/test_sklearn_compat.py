@@ -24,6 +24,8 @@ ESTIMATORS = [
     GLMRegressor(family="tweedie(1.5)", alpha=0.1),
     GLMRegressor(family="inverse_gaussian"),
     GLMRegressor(family="normal", solver="lbfgs"),
+    GLMRegressor(family="poisson", alpha=0.01, l1_ratio=0.7),
+    GLMClassifier(solver="saga", l1_ratio=1.0, C=0.5),
 ]
 
 # Checks expected to fail, with the reason; the aim is none.

@@ -212,6 +212,31 @@ class MultinomialProblem:
         """Shape of theta as a matrix: (K, p + fit_intercept)."""
         return self.n_classes, self.n_features + self.fit_intercept
 
+    @property
+    def n_params(self):
+        """Length of theta."""
+        return self.n_classes * (self.n_features + self.fit_intercept)
+
+    def class_hessian(self, theta, k):
+        """Fisher Hessian of F in the parameters of class k (its diagonal block).
+
+        ``[X 1]^T diag(w p_k (1 - p_k)) [X 1] / sum(w) + alpha`` on the coefficients:
+        the exact block of the multinomial Hessian that belongs to one class.
+        """
+        from .._loss import weighted_gram
+
+        coef, intercept = self.split(theta)
+        p_k = self.loss.probabilities(self.X, coef, intercept)[:, k]
+        weights = p_k * (1.0 - p_k)
+        if self.sample_weight is not None:
+            weights *= self.sample_weight
+        H = weighted_gram(self.X, weights.astype(self.X.dtype, copy=False))
+        if not self.fit_intercept:
+            H = H[:-1, :-1]
+        H /= self.weight_sum
+        H[np.diag_indices(self.n_features)] += self.alpha
+        return H
+
     def split(self, theta):
         """``(coef, intercept)`` of shapes (K, p) and (K,)."""
         matrix = np.reshape(theta, self.shape)

@@ -26,6 +26,8 @@ ARMIJO = 1e-4
 MAX_HALVINGS = 60
 MAX_SWEEPS = 1000  # inner sweeps per outer iteration
 INNER_TOL = 0.1  # inner loop stops at this fraction of tol (in gradient units)
+ROUNDING = 8 * np.finfo(float).eps  # objective changes below this (relative) are noise
+ROUNDING = 8 * np.finfo(float).eps  # objective changes below this (relative) are noise
 
 
 def cd_solve(problem, theta0, max_iter, tol, verbose=0, *, l1, l1_intercept=0.0):
@@ -50,13 +52,19 @@ def cd_solve(problem, theta0, max_iter, tol, verbose=0, *, l1, l1_intercept=0.0)
     -------
     result : SolverResult
     """
+    theta = np.array(theta0, dtype=np.float64)
     weights = np.full(problem.n_params, float(l1))
-    if problem.fit_intercept:
-        weights[-1] = l1_intercept
+    if hasattr(problem, "n_classes"):  # multinomial: one block of parameters per class
+        blocks = np.arange(problem.n_params).reshape(problem.shape)
+        if problem.fit_intercept:
+            weights[blocks[:, -1]] = 0.0
+        solve = _cd_solve_multinomial
+    else:
+        if problem.fit_intercept:
+            weights[-1] = l1_intercept
+        solve = _cd_solve
     with single_threaded_blas(problem.uses_fused_sweep):
-        return _cd_solve(
-            problem, np.array(theta0, dtype=np.float64), max_iter, tol, verbose, weights
-        )
+        return solve(problem, theta, max_iter, tol, verbose, weights)
 
 
 def _penalty(theta, weights):
@@ -71,35 +79,72 @@ def _violation(theta, grad, weights):
     return float(np.max(np.where(at_zero, stuck, moved), initial=0.0))
 
 
+def _proximal_newton_step(problem, theta, total, grad, H, weights, tol, block):
+    """Coordinate descent on the quadratic model of the ``block`` of theta, then a line search.
+
+    Returns ``(theta, total, grad, hess_weights, t)`` at the accepted point, or
+    None when no step decreases F.
+    """
+    z = np.empty(len(block))
+    cd_quadratic(H, grad[block], theta[block], weights[block], MAX_SWEEPS, INNER_TOL * tol, z)
+    step = np.zeros_like(theta)
+    step[block] = z - theta[block]
+    decrease = float(grad @ step) + _penalty(theta + step, weights) - _penalty(theta, weights)
+    t = 1.0
+    for _ in range(MAX_HALVINGS):
+        candidate = theta + t * step
+        value, new_grad, hess = problem.value_gradient(candidate, hessian=True)
+        new_total = value + _penalty(candidate, weights)
+        slack = ROUNDING * abs(total)
+        if np.isfinite(new_total) and new_total <= total + ARMIJO * t * decrease + slack:
+            return candidate, new_total, new_grad, hess, t
+        t *= 0.5
+    return None
+
+
+def _report(verbose, n_iter, total, violation, theta, t):
+    if verbose:
+        print(f"cd iter {n_iter:3d}  objective {total:.12g}  kkt {violation:.3e}  "
+              f"non-zero {np.count_nonzero(theta)}  step {t:g}")  # fmt: skip
+
+
 def _cd_solve(problem, theta, max_iter, tol, verbose, weights):
     value, grad, hess = problem.value_gradient(theta, hessian=True)
     total = value + _penalty(theta, weights)
+    everything = np.arange(theta.size)
     converged = _violation(theta, grad, weights) <= tol
     n_iter = 0
     while not converged and n_iter < max_iter:
         n_iter += 1
         H = problem.hessian(hess)
-        z = np.empty_like(theta)
-        cd_quadratic(H, grad, theta, weights, MAX_SWEEPS, INNER_TOL * tol, z)
-        step = z - theta
-        decrease = float(grad @ step) + _penalty(z, weights) - _penalty(theta, weights)
-        t, accepted = 1.0, False
-        for _ in range(MAX_HALVINGS):
-            candidate = theta + t * step
-            new_value, new_grad, new_hess = problem.value_gradient(candidate, hessian=True)
-            new_total = new_value + _penalty(candidate, weights)
-            if np.isfinite(new_total) and new_total <= total + ARMIJO * t * decrease + 1e-15 * abs(
-                total
-            ):
-                accepted = True
-                break
-            t *= 0.5
-        if not accepted:
+        accepted = _proximal_newton_step(problem, theta, total, grad, H, weights, tol, everything)
+        if accepted is None:
             break
-        theta, value, grad, hess, total = candidate, new_value, new_grad, new_hess, new_total
+        theta, total, grad, hess, t = accepted
         violation = _violation(theta, grad, weights)
         converged = violation <= tol
-        if verbose:
-            print(f"cd iter {n_iter:3d}  objective {total:.12g}  kkt {violation:.3e}  "
-                  f"non-zero {np.count_nonzero(theta)}  step {t:g}")  # fmt: skip
+        _report(verbose, n_iter, total, violation, theta, t)
+    return SolverResult(theta, total, n_iter, bool(converged))
+
+
+def _cd_solve_multinomial(problem, theta, max_iter, tol, verbose, weights):
+    """Block proximal Newton: one class at a time, with its exact Hessian block (as glmnet)."""
+    value, grad, _ = problem.value_gradient(theta)
+    total = value + _penalty(theta, weights)
+    blocks = np.arange(theta.size).reshape(problem.shape)
+    converged = _violation(theta, grad, weights) <= tol
+    n_iter = 0
+    while not converged and n_iter < max_iter:
+        n_iter += 1
+        t = 0.0
+        for k, block in enumerate(blocks):
+            H = problem.class_hessian(theta, k)
+            accepted = _proximal_newton_step(problem, theta, total, grad, H, weights, tol, block)
+            if accepted is not None:
+                theta, total, grad, _, t = accepted
+        violation = _violation(theta, grad, weights)
+        converged = violation <= tol
+        _report(verbose, n_iter, total, violation, theta, t)
+        if t == 0.0:
+            break
     return SolverResult(theta, total, n_iter, bool(converged))
