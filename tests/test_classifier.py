@@ -278,3 +278,19 @@ def test_l1_sparse_input():
     ref = LogisticRegression(solver="saga", l1_ratio=1.0, tol=1e-12, max_iter=100_000).fit(X, y)
     ours = GLMClassifier(solver="saga", l1_ratio=1.0, tol=1e-10).fit(X, y)
     assert_same_model(ours, ref, X)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_l1_residual_coordinate_descent_for_many_sparse_features(monkeypatch, n_classes):
+    """The Hessian-free inner loop (used beyond GRAM_MAX_FEATURES) gives saga's answer."""
+    import skglmnn._solvers.cd as cd
+
+    monkeypatch.setattr(cd, "GRAM_MAX_FEATURES", 10)
+    rng = np.random.default_rng(4)
+    X = sp.random(600, 60, density=0.1, format="csr", random_state=4)
+    scores = X @ rng.normal(size=(60, n_classes)) + rng.normal(scale=0.3, size=(600, n_classes))
+    y = np.argmax(scores, axis=1)
+    params = {"C": 2.0, "l1_ratio": 0.8}
+    ref = LogisticRegression(solver="saga", tol=1e-10, max_iter=100_000, **params).fit(X, y)
+    ours = GLMClassifier(solver="saga", tol=1e-10, **params).fit(X, y)
+    assert_same_model(ours, ref, X)

@@ -389,3 +389,16 @@ def test_l1_needs_the_cd_solver():
     X, y = np.random.default_rng(0).normal(size=(20, 2)), np.arange(20.0)
     with pytest.raises(ValueError, match="cannot handle an L1 penalty"):
         GLMRegressor(alpha=0.1, l1_ratio=0.5, solver="lbfgs").fit(X, y)
+
+
+def test_lasso_residual_coordinate_descent_for_many_sparse_features(monkeypatch):
+    import skglmnn._solvers.cd as cd
+
+    monkeypatch.setattr(cd, "GRAM_MAX_FEATURES", 10)
+    rng = np.random.default_rng(11)
+    X = sp.random(400, 50, density=0.2, format="csc", random_state=11)
+    y = X @ rng.normal(size=50) + 0.5 + rng.normal(scale=0.1, size=400)
+    ref = linear_model.Lasso(alpha=0.005, tol=1e-12, max_iter=100_000).fit(X, y)
+    ours = GLMRegressor(alpha=0.005, l1_ratio=1.0, tol=1e-10).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-6)

@@ -123,6 +123,13 @@ class GLMProblem:
             H[-1, -1] += self.intercept_penalty
         return H
 
+    def l2_diagonal(self):
+        """The L2 part of F's Hessian, per parameter: alpha on coef, the intercept penalty."""
+        diag = np.full(self.n_params, self.alpha)
+        if self.fit_intercept:
+            diag[-1] = self.intercept_penalty
+        return diag
+
     def initial_theta(self):
         """A starting point: coef = 0 and the intercept that fits the mean of y.
 
@@ -217,6 +224,22 @@ class MultinomialProblem:
         """Length of theta."""
         return self.n_classes * (self.n_features + self.fit_intercept)
 
+    def l2_diagonal(self):
+        """The L2 part of one class block's Hessian: alpha on coef, 0 on the intercept."""
+        diag = np.full(self.shape[1], self.alpha)
+        if self.fit_intercept:
+            diag[-1] = 0.0
+        return diag
+
+    def class_fisher_weights(self, theta, k):
+        """Per-sample ``w p_k (1 - p_k)``: the Fisher weights of class k's block."""
+        coef, intercept = self.split(theta)
+        p_k = self.loss.probabilities(self.X, coef, intercept)[:, k]
+        weights = p_k * (1.0 - p_k)
+        if self.sample_weight is not None:
+            weights *= self.sample_weight
+        return weights
+
     def class_hessian(self, theta, k):
         """Fisher Hessian of F in the parameters of class k (its diagonal block).
 
@@ -225,11 +248,7 @@ class MultinomialProblem:
         """
         from .._loss import weighted_gram
 
-        coef, intercept = self.split(theta)
-        p_k = self.loss.probabilities(self.X, coef, intercept)[:, k]
-        weights = p_k * (1.0 - p_k)
-        if self.sample_weight is not None:
-            weights *= self.sample_weight
+        weights = self.class_fisher_weights(theta, k)
         H = weighted_gram(self.X, weights.astype(self.X.dtype, copy=False))
         if not self.fit_intercept:
             H = H[:-1, :-1]

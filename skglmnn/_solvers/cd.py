@@ -17,8 +17,9 @@ Call order, one iteration (as glmnet, Friedman, Hastie & Tibshirani, 2010):
 """
 
 import numpy as np
+import scipy.sparse as sp
 
-from .._kernels.cd import cd_quadratic
+from .._kernels.cd import cd_quadratic, cd_quadratic_sparse
 from .._threads import single_threaded_blas
 from ._problem import SolverResult
 
@@ -27,7 +28,55 @@ MAX_HALVINGS = 60
 MAX_SWEEPS = 1000  # inner sweeps per outer iteration
 INNER_TOL = 0.1  # inner loop stops at this fraction of tol (in gradient units)
 ROUNDING = 8 * np.finfo(float).eps  # objective changes below this (relative) are noise
+# Above this many features the p x p Hessian is not formed for sparse X: the
+# inner loop works on the residual X dz instead, a pass over X per sweep.
+GRAM_MAX_FEATURES = 1000
+
+
+def _quadratic_solver(problem, hess_weights=None, H=None):
+    """``solve(g, theta, l1, tol, z_out)`` for the quadratic model of the smooth part.
+
+    With a Hessian matrix ``H`` (or small p) coordinate descent works on H; for
+    sparse X with many features it works on the residual (``cd_quadratic_sparse``).
+    """
+    if H is None and not (sp.issparse(problem.X) and problem.n_features > GRAM_MAX_FEATURES):
+        H = problem.hessian(hess_weights)
+    if H is not None:
+        return lambda g, theta, l1, tol, z: cd_quadratic(H, g, theta, l1, MAX_SWEEPS, tol, z)
+    X = getattr(problem, "_csc", None)
+    if X is None:
+        X = problem._csc = sp.csc_matrix(problem.X)  # a copy of the non-zeros, once a fit
+    h = np.ascontiguousarray(hess_weights, dtype=np.float64) / problem.weight_sum
+    l2 = problem.l2_diagonal()
+    return lambda g, theta, l1, tol, z: cd_quadratic_sparse(
+        X.indptr, X.indices, X.data, h, l2, g, theta, l1, problem.fit_intercept, MAX_SWEEPS, tol, z
+    )
+
+
 ROUNDING = 8 * np.finfo(float).eps  # objective changes below this (relative) are noise
+# Above this many features the p x p Hessian is not formed for sparse X: the
+# inner loop works on the residual X dz instead, a pass over X per sweep.
+GRAM_MAX_FEATURES = 1000
+
+
+def _quadratic_solver(problem, hess_weights=None, H=None):
+    """``solve(g, theta, l1, tol, z_out)`` for the quadratic model of the smooth part.
+
+    With a Hessian matrix ``H`` (or small p) coordinate descent works on H; for
+    sparse X with many features it works on the residual (``cd_quadratic_sparse``).
+    """
+    if H is None and not (sp.issparse(problem.X) and problem.n_features > GRAM_MAX_FEATURES):
+        H = problem.hessian(hess_weights)
+    if H is not None:
+        return lambda g, theta, l1, tol, z: cd_quadratic(H, g, theta, l1, MAX_SWEEPS, tol, z)
+    X = getattr(problem, "_csc", None)
+    if X is None:
+        X = problem._csc = sp.csc_matrix(problem.X)  # a copy of the non-zeros, once a fit
+    h = np.ascontiguousarray(hess_weights, dtype=np.float64) / problem.weight_sum
+    l2 = problem.l2_diagonal()
+    return lambda g, theta, l1, tol, z: cd_quadratic_sparse(
+        X.indptr, X.indices, X.data, h, l2, g, theta, l1, problem.fit_intercept, MAX_SWEEPS, tol, z
+    )
 
 
 def cd_solve(problem, theta0, max_iter, tol, verbose=0, *, l1, l1_intercept=0.0):
@@ -79,14 +128,14 @@ def _violation(theta, grad, weights):
     return float(np.max(np.where(at_zero, stuck, moved), initial=0.0))
 
 
-def _proximal_newton_step(problem, theta, total, grad, H, weights, tol, block):
+def _proximal_newton_step(problem, theta, total, grad, quadratic, weights, tol, block):
     """Coordinate descent on the quadratic model of the ``block`` of theta, then a line search.
 
     Returns ``(theta, total, grad, hess_weights, t)`` at the accepted point, or
     None when no step decreases F.
     """
     z = np.empty(len(block))
-    cd_quadratic(H, grad[block], theta[block], weights[block], MAX_SWEEPS, INNER_TOL * tol, z)
+    quadratic(grad[block], theta[block], weights[block], INNER_TOL * tol, z)
     step = np.zeros_like(theta)
     step[block] = z - theta[block]
     decrease = float(grad @ step) + _penalty(theta + step, weights) - _penalty(theta, weights)
@@ -116,8 +165,10 @@ def _cd_solve(problem, theta, max_iter, tol, verbose, weights):
     n_iter = 0
     while not converged and n_iter < max_iter:
         n_iter += 1
-        H = problem.hessian(hess)
-        accepted = _proximal_newton_step(problem, theta, total, grad, H, weights, tol, everything)
+        quadratic = _quadratic_solver(problem, hess)
+        accepted = _proximal_newton_step(
+            problem, theta, total, grad, quadratic, weights, tol, everything
+        )
         if accepted is None:
             break
         theta, total, grad, hess, t = accepted
@@ -138,8 +189,13 @@ def _cd_solve_multinomial(problem, theta, max_iter, tol, verbose, weights):
         n_iter += 1
         t = 0.0
         for k, block in enumerate(blocks):
-            H = problem.class_hessian(theta, k)
-            accepted = _proximal_newton_step(problem, theta, total, grad, H, weights, tol, block)
+            if sp.issparse(problem.X) and problem.n_features > GRAM_MAX_FEATURES:
+                quadratic = _quadratic_solver(problem, problem.class_fisher_weights(theta, k))
+            else:
+                quadratic = _quadratic_solver(problem, H=problem.class_hessian(theta, k))
+            accepted = _proximal_newton_step(
+                problem, theta, total, grad, quadratic, weights, tol, block
+            )
             if accepted is not None:
                 theta, total, grad, _, t = accepted
         violation = _violation(theta, grad, weights)
