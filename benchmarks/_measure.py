@@ -40,8 +40,8 @@ class PeakMemory:
         self.extra = self.peak - self.start
 
 
-def measure(fit, repeat):
-    """Run ``fit()`` once to warm up, then ``repeat`` times.
+def measure(fit, repeat, warmup=True):
+    """Run ``fit()`` once to warm up (if ``warmup``), then ``repeat`` times.
 
     Returns
     -------
@@ -51,8 +51,9 @@ def measure(fit, repeat):
     extra_bytes : int
         Largest peak RSS increase over the timed calls.
     """
-    result = fit()
-    times, extra = [], 0
+    if warmup:
+        fit()
+    result, times, extra = None, [], 0
     for _ in range(repeat):
         with PeakMemory() as memory:
             start = time.perf_counter()
