@@ -2,6 +2,8 @@
 
 import math
 
+import numpy as np
+
 from ._jit import loop_kernel
 
 
@@ -21,7 +23,7 @@ def cd_quadratic(H, g, theta, l1, max_sweeps, tol, z_out):
     and returns the number of sweeps.
     """
     m = theta.shape[0]
-    Hd = [0.0] * m
+    Hd = np.zeros(m)
     for j in range(m):
         z_out[j] = theta[j]
     for sweep in range(max_sweeps):
@@ -50,30 +52,43 @@ def cd_quadratic_sparse(
     """The same minimisation as ``cd_quadratic`` without forming H, for sparse X (CSC).
 
     Here ``H = [X 1]^T diag(h) [X 1] + diag(l2)`` (intercept last, present when
-    ``fit_intercept``), used through the residual ``r = X dz + dz_0`` as glmnet's
+    ``fit_intercept``), used through the residual ``r = X dz`` as glmnet's
     "naive" updates do: a coordinate costs the non-zeros of its column, a sweep
-    one pass over X.  After a sweep over all coordinates, sweeps run over the
-    non-zero ones only until they settle, then a full sweep checks (the active
-    set strategy of glmnet).  Returns the number of sweeps.
+    one pass over X.  The intercept's change ``d0`` is kept apart from r, with
+    ``sum_i h_i r_i`` and each column's ``sum_i h_i x_ij`` at hand, so that it
+    costs O(1) instead of a pass over the samples.  After a sweep over all
+    coordinates, sweeps run over the non-zero ones only until they settle, then
+    a full sweep checks (glmnet's active sets).  Returns the number of sweeps.
     """
     n = h.shape[0]
     p = indptr.shape[0] - 1
     m = theta.shape[0]
-    r = [0.0] * n
-    curvature = [0.0] * m
+    r = np.zeros(n)
+    curvature = np.zeros(m)
+    hx = np.zeros(p)  # sum_i h_i x_ij
     for j in range(p):
         c = 0.0
+        s = 0.0
         for k in range(indptr[j], indptr[j + 1]):
-            c += h[indices[k]] * data[k] * data[k]
+            hk = h[indices[k]] * data[k]
+            c += hk * data[k]
+            s += hk
         curvature[j] = c + l2[j]
+        hx[j] = s
+    h_sum = 0.0
+    for i in range(n):
+        h_sum += h[i]
     if fit_intercept:
-        c = 0.0
-        for i in range(n):
-            c += h[i]
-        curvature[p] = c + l2[p]
+        curvature[p] = h_sum + l2[p]
     for j in range(m):
         z_out[j] = theta[j]
-    full = True
+    d0 = 0.0  # change of the intercept
+    hr = 0.0  # sum_i h_i r_i
+    full = True  # start on the non-zero coordinates when there are any
+    for j in range(m):
+        if theta[j] != 0.0:
+            full = False
+            break
     sweeps = 0
     while sweeps < max_sweeps:
         sweeps += 1
@@ -81,14 +96,14 @@ def cd_quadratic_sparse(
         for j in range(m):
             if curvature[j] <= 0.0 or (not full and z_out[j] == 0.0):
                 continue
-            # (H dz)_j from the residual
-            hd = l2[j] * (z_out[j] - theta[j])
+            hd = l2[j] * (z_out[j] - theta[j])  # (H dz)_j
             if j < p:
+                acc = 0.0
                 for k in range(indptr[j], indptr[j + 1]):
-                    hd += data[k] * h[indices[k]] * r[indices[k]]
+                    acc += data[k] * h[indices[k]] * r[indices[k]]
+                hd += acc + d0 * hx[j]
             else:
-                for i in range(n):
-                    hd += h[i] * r[i]
+                hd += hr + d0 * h_sum
             u = curvature[j] * z_out[j] - (g[j] + hd)
             new = math.copysign(max(abs(u) - l1[j], 0.0), u) / curvature[j]
             delta = new - z_out[j]
@@ -97,9 +112,9 @@ def cd_quadratic_sparse(
                 if j < p:
                     for k in range(indptr[j], indptr[j + 1]):
                         r[indices[k]] += delta * data[k]
+                    hr += delta * hx[j]
                 else:
-                    for i in range(n):
-                        r[i] += delta
+                    d0 += delta
                 largest = max(largest, abs(delta) * curvature[j])
         if largest <= tol:
             if full:

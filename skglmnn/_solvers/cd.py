@@ -26,7 +26,10 @@ from ._problem import SolverResult
 ARMIJO = 1e-4
 MAX_HALVINGS = 60
 MAX_SWEEPS = 1000  # inner sweeps per outer iteration
-INNER_TOL = 0.1  # inner loop stops at this fraction of tol (in gradient units)
+# The inner loop stops at this fraction of the current optimality violation
+# (an inexact Newton step: loose far from the optimum, tight near it), and never
+# before INNER_TOL * tol.
+INNER_TOL = 0.1
 ROUNDING = 8 * np.finfo(float).eps  # objective changes below this (relative) are noise
 # Above this many features the p x p Hessian is not formed for sparse X: the
 # inner loop works on the residual X dz instead, a pass over X per sweep.
@@ -135,7 +138,8 @@ def _proximal_newton_step(problem, theta, total, grad, quadratic, weights, tol, 
     None when no step decreases F.
     """
     z = np.empty(len(block))
-    quadratic(grad[block], theta[block], weights[block], INNER_TOL * tol, z)
+    inner_tol = INNER_TOL * max(tol, _violation(theta[block], grad[block], weights[block]))
+    quadratic(grad[block], theta[block], weights[block], inner_tol, z)
     step = np.zeros_like(theta)
     step[block] = z - theta[block]
     decrease = float(grad @ step) + _penalty(theta + step, weights) - _penalty(theta, weights)
