@@ -198,7 +198,7 @@ class MultinomialLoss:
         w = _or_empty(sample_weight, y.dtype)
         if self.sweeps(X):
             loss = dense_multinomial_loss_gradient(
-                X, y, w, np.ascontiguousarray(coef, dtype=np.float64),
+                X, y, w, np.ascontiguousarray(np.asarray(coef).T, dtype=X.dtype),
                 np.ascontiguousarray(intercept, dtype=np.float64), grad,
             )  # fmt: skip
             return loss, grad

@@ -366,7 +366,7 @@ class GLMClassifier(ClassifierMixin, BaseEstimator):
             previous = self.coef_.toarray() if sp.issparse(self.coef_) else self.coef_
             if self.fit_intercept:
                 previous = np.column_stack([previous, self.intercept_])
-            if previous.size == problem.initial_theta().size:
+            if previous.size == problem.n_params:
                 return np.asarray(previous, dtype=np.float64).ravel()
         return problem.initial_theta()
 

@@ -49,42 +49,58 @@ def multinomial_loss_gradient(y, eta, sample_weight, grad_out):
 
 
 @parallel_kernel
-def dense_multinomial_loss_gradient(X, y, sample_weight, coef, intercept, grad_out):
+def dense_multinomial_loss_gradient(X, y, sample_weight, coef_t, intercept, grad_out):
     """Multinomial loss and gradient on C-contiguous dense X in one sweep.
 
-    ``coef`` has shape (K, p) and ``intercept`` (K,); fills ``grad_out`` of shape
-    (K, p + 1) with ``[G^T X, G^T 1]`` where ``G[i, k] = w_i (mu_ik - [k = y_i])``,
-    and returns the summed loss.  Rows are read once, as in
-    ``pointwise.dense_loss_gradient``.
+    ``coef_t`` is the (p, K) transposed coefficient matrix (C-contiguous) and
+    ``intercept`` (K,); fills ``grad_out`` of shape (K, p + 1) with
+    ``[G^T X, G^T 1]`` where ``G[i, k] = w_i (mu_ik - [k = y_i])``, and returns
+    the summed loss.  Each block of rows is read from memory once and used twice
+    while in cache, by two small matrix products (``np.dot`` calls BLAS, which
+    the solvers keep single-threaded while numba's threads run): with K classes
+    the K p multiply-adds per row, not the memory traffic, are the cost.
     """
     n, p = X.shape
-    K = coef.shape[0]
+    K = coef_t.shape[1]
     weighted = sample_weight.shape[0] > 0
-    block_rows = 2048
+    block_rows = max(64, (2**17) // max(p, K))  # a block of X stays in L2
     n_blocks = (n + block_rows - 1) // block_rows
     partial = np.zeros((n_blocks, K, p + 1))
     losses = np.zeros(n_blocks)
     for b in prange(n_blocks):
-        acc = partial[b]
-        eta = np.empty(K)
+        start = b * block_rows
+        stop = min(n, start + block_rows)
+        Xb = X[start:stop]
+        eta = np.dot(Xb, coef_t)
+        G = np.empty_like(eta)
         block_loss = 0.0
-        for i in range(b * block_rows, min(n, (b + 1) * block_rows)):
+        for r in range(stop - start):
+            i = start + r
+            m = -math.inf
             for k in range(K):
-                e = intercept[k]
-                for j in range(p):
-                    e += X[i, j] * coef[k, j]
-                eta[k] = e
-            lse = log_sum_exp_row(eta)
+                eta[r, k] += intercept[k]
+                m = max(m, eta[r, k])
+            total = 0.0  # one exponential per class: softmax and log-sum-exp share them
+            for k in range(K):
+                e = math.exp(eta[r, k] - m)
+                G[r, k] = e
+                total += e
             c = int(y[i])
             w = sample_weight[i] if weighted else 1.0
-            block_loss += w * (lse - eta[c])
+            block_loss += w * (m + math.log(total) - eta[r, c])
+            scale = w / total
             for k in range(K):
-                g = w * math.exp(eta[k] - lse)
-                if k == c:
-                    g -= w
-                for j in range(p):
-                    acc[k, j] += g * X[i, j]
-                acc[k, p] += g
+                G[r, k] *= scale
+            G[r, c] -= w
+        gx = np.dot(G.T.copy(), Xb)
+        acc = partial[b]
+        for k in range(K):
+            s = 0.0
+            for r in range(stop - start):
+                s += G[r, k]
+            acc[k, p] = s
+            for j in range(p):
+                acc[k, j] = gx[k, j]
         losses[b] = block_loss
     for k in range(K):
         for j in range(p + 1):

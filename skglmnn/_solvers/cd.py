@@ -56,32 +56,6 @@ def _quadratic_solver(problem, hess_weights=None, H=None):
     )
 
 
-ROUNDING = 8 * np.finfo(float).eps  # objective changes below this (relative) are noise
-# Above this many features the p x p Hessian is not formed for sparse X: the
-# inner loop works on the residual X dz instead, a pass over X per sweep.
-GRAM_MAX_FEATURES = 1000
-
-
-def _quadratic_solver(problem, hess_weights=None, H=None):
-    """``solve(g, theta, l1, tol, z_out)`` for the quadratic model of the smooth part.
-
-    With a Hessian matrix ``H`` (or small p) coordinate descent works on H; for
-    sparse X with many features it works on the residual (``cd_quadratic_sparse``).
-    """
-    if H is None and not (sp.issparse(problem.X) and problem.n_features > GRAM_MAX_FEATURES):
-        H = problem.hessian(hess_weights)
-    if H is not None:
-        return lambda g, theta, l1, tol, z: cd_quadratic(H, g, theta, l1, MAX_SWEEPS, tol, z)
-    X = getattr(problem, "_csc", None)
-    if X is None:
-        X = problem._csc = sp.csc_matrix(problem.X)  # a copy of the non-zeros, once a fit
-    h = np.ascontiguousarray(hess_weights, dtype=np.float64) / problem.weight_sum
-    l2 = problem.l2_diagonal()
-    return lambda g, theta, l1, tol, z: cd_quadratic_sparse(
-        X.indptr, X.indices, X.data, h, l2, g, theta, l1, problem.fit_intercept, MAX_SWEEPS, tol, z
-    )
-
-
 def cd_solve(problem, theta0, max_iter, tol, verbose=0, *, l1, l1_intercept=0.0):
     """Minimise ``problem`` plus an L1 penalty by proximal Newton steps.
 
