@@ -18,12 +18,17 @@ when the pair has one.  Dense C-ordered ``X`` takes the one-sweep kernel
 ``X @ coef`` and ``X.T @ g`` in BLAS or scipy.sparse around a pointwise loop.
 """
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import blas
 
 from ._kernels.multinomial import dense_multinomial_loss_gradient, multinomial_loss_gradient
-from ._kernels.pointwise import dense_loss_gradient, pointwise_loss_gradient_hessian
+from ._kernels.pointwise import (
+    csr_loss_gradient,
+    dense_loss_gradient,
+    pointwise_loss_gradient_hessian,
+)
 from ._threads import parallel_row_blocks
 
 # X^T W X runs over blocks of rows of about this many bytes: the scaled copy of a
@@ -54,8 +59,10 @@ class GLMLoss:
 
     @staticmethod
     def sweeps(X):
-        """Whether ``loss_gradient`` takes the one-sweep kernel for this X (dense, C order)."""
-        return isinstance(X, np.ndarray) and X.flags.c_contiguous
+        """Whether ``loss_gradient`` takes a one-sweep numba kernel (dense C order, or CSR)."""
+        return (isinstance(X, np.ndarray) and X.flags.c_contiguous) or (
+            sp.issparse(X) and X.format == "csr"
+        )
 
     def linear_predictor(self, X, coef, intercept, offset=None):
         """``eta = X @ coef + intercept (+ offset)`` in X's dtype, without copying X."""
@@ -102,7 +109,16 @@ class GLMLoss:
             Intercept last.
         hess_weights : ndarray of shape (n_samples,) or None
         """
-        if self.sweeps(X):
+        if sp.issparse(X) and X.format == "csr":
+            grad = np.empty(X.shape[1] + 1)
+            hess = np.empty(X.shape[0] if hessian else 0, dtype=X.dtype)
+            loss = csr_loss_gradient(
+                X.indptr, X.indices, X.data, X.shape[1], y, _or_empty(sample_weight, y.dtype),
+                _or_empty(offset, y.dtype), np.ascontiguousarray(coef, dtype=np.float64),
+                float(intercept), *self.codes, 4 * numba.get_num_threads(), grad, hess,
+            )  # fmt: skip
+            return loss, grad, (hess if hessian else None)
+        if isinstance(X, np.ndarray) and X.flags.c_contiguous:
             grad = np.empty(X.shape[1] + 1)
             hess = np.empty(X.shape[0] if hessian else 0, dtype=X.dtype)
             loss = dense_loss_gradient(
@@ -176,7 +192,10 @@ class MultinomialLoss:
     the intercept in the last column.
     """
 
-    sweeps = staticmethod(GLMLoss.sweeps)
+    @staticmethod
+    def sweeps(X):
+        """Whether ``loss_gradient`` takes the one-sweep kernel (dense C-ordered X)."""
+        return isinstance(X, np.ndarray) and X.flags.c_contiguous
 
     def linear_predictor(self, X, coef, intercept):
         """``eta = X @ coef.T + intercept``, shape (n_samples, K)."""

@@ -220,7 +220,9 @@ def test_warm_start_sparsify_densify():
 def test_works_with_scikit_learn_tools():
     X, y = load_breast_cancer(return_X_y=True)
     pipe = make_pipeline(StandardScaler(), GLMClassifier())
-    search = GridSearchCV(pipe, {"glmclassifier__C": [0.01, 1.0]}, cv=3).fit(X, y)
+    grid = {"glmclassifier__C": [0.01, 1.0], "glmclassifier__l1_ratio": [0.0, 0.5, 1.0],
+            "glmclassifier__solver": ["saga"]}  # fmt: skip
+    search = GridSearchCV(pipe, grid, cv=3).fit(X, y)
     assert search.best_score_ > 0.95
     assert cross_val_score(pipe, X, y, cv=3).mean() > 0.95
     calibrated = CalibratedClassifierCV(pipe, cv=3).fit(X, y)

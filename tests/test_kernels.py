@@ -199,6 +199,22 @@ def test_dense_sweep_equals_blas_path(dtype, spec):
         np.testing.assert_allclose((f[0] - f[1]) / (2 * eps), fused[1][:p] @ direction, rtol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_csr_sweep_equals_the_generic_sparse_path(dtype):
+    rng = np.random.default_rng(5)
+    X = sp.random(3000, 40, density=0.1, format="csr", random_state=5, dtype=dtype)
+    coef = rng.normal(scale=0.3, size=40)
+    y = rng.poisson(np.exp(0.2 + X @ coef)).astype(dtype)
+    w = rng.uniform(0, 2, 3000).astype(dtype)
+    offset = rng.normal(scale=0.1, size=3000).astype(dtype)
+    loss = GLMLoss(get_family("poisson"), get_link("log"))
+    fused = loss.loss_gradient(X, y, coef, 0.2, w, offset, hessian=True)
+    generic = loss.loss_gradient(X.tocsc(), y, coef, 0.2, w, offset, hessian=True)
+    rtol = 1e-4 if dtype == np.float32 else 1e-10
+    for a, b in zip(fused, generic, strict=True):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * np.max(np.abs(b)))
+
+
 def test_hessian_is_the_weighted_gram_matrix():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(10_000, 5))

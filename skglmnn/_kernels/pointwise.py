@@ -210,3 +210,50 @@ def dense_loss_gradient(
             s += partial[b, j]
         grad_out[j] = s
     return losses.sum()
+
+
+@parallel_kernel
+def csr_loss_gradient(
+    indptr, indices, data, n_features, y, sample_weight, offset, coef, intercept,
+    family, fpower, link, lpower, pair, n_chunks, grad_out, hess_out,
+):  # fmt: skip
+    """``dense_loss_gradient`` for a CSR matrix: one pass over its non-zeros.
+
+    Rows are split into ``n_chunks`` contiguous chunks that run in parallel,
+    each with its own partial gradient of length ``n_features + 1`` (a few per
+    thread, so that even 50k features cost little to sum).
+    """
+    n = indptr.shape[0] - 1
+    p = n_features
+    weighted = sample_weight.shape[0] > 0
+    has_offset = offset.shape[0] > 0
+    want_hess = hess_out.shape[0] > 0
+    partial = np.zeros((n_chunks, p + 1))
+    losses = np.zeros(n_chunks)
+    for c in prange(n_chunks):
+        acc = partial[c]
+        chunk_loss = 0.0
+        for i in range(n * c // n_chunks, n * (c + 1) // n_chunks):
+            eta = intercept
+            if has_offset:
+                eta += offset[i]
+            for k in range(indptr[i], indptr[i + 1]):
+                eta += data[k] * coef[indices[k]]
+            loss, delta, fisher = half_deviance_derivatives(
+                family, fpower, link, lpower, pair, y[i], eta
+            )
+            w = sample_weight[i] if weighted else 1.0
+            chunk_loss += w * loss
+            g = w * delta
+            for k in range(indptr[i], indptr[i + 1]):
+                acc[indices[k]] += g * data[k]
+            acc[p] += g
+            if want_hess:
+                hess_out[i] = w * fisher
+        losses[c] = chunk_loss
+    for j in range(p + 1):
+        s = 0.0
+        for c in range(n_chunks):
+            s += partial[c, j]
+        grad_out[j] = s
+    return losses.sum()
