@@ -161,6 +161,16 @@ def pointwise_loss_gradient_hessian(
     return total
 
 
+@loop_kernel
+def sum_partials(partial, out):
+    """``out[j] = sum_b partial[b, j]``: the per-block gradients of a parallel sweep, added."""
+    for j in range(partial.shape[1]):
+        s = 0.0
+        for b in range(partial.shape[0]):
+            s += partial[b, j]
+        out[j] = s
+
+
 @parallel_kernel
 def dense_loss_gradient(
     X, y, sample_weight, offset, coef, intercept,
@@ -204,11 +214,7 @@ def dense_loss_gradient(
             if want_hess:
                 hess_out[i] = w * fisher
         losses[b] = block_loss
-    for j in range(p + 1):
-        s = 0.0
-        for b in range(n_blocks):
-            s += partial[b, j]
-        grad_out[j] = s
+    sum_partials(partial, grad_out)
     return losses.sum()
 
 
@@ -251,9 +257,5 @@ def csr_loss_gradient(
             if want_hess:
                 hess_out[i] = w * fisher
         losses[c] = chunk_loss
-    for j in range(p + 1):
-        s = 0.0
-        for c in range(n_chunks):
-            s += partial[c, j]
-        grad_out[j] = s
+    sum_partials(partial, grad_out)
     return losses.sum()
