@@ -402,3 +402,26 @@ def test_lasso_residual_coordinate_descent_for_many_sparse_features(monkeypatch)
     ours = GLMRegressor(alpha=0.005, l1_ratio=1.0, tol=1e-10).fit(X, y)
     np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-6)
+
+
+def test_binomial_proportions_with_trials_as_weights():
+    """y a proportion, sample_weight the number of trials: the binomial model of counts."""
+    rng = np.random.default_rng(12)
+    X = rng.normal(size=(150, 2))
+    trials = rng.integers(1, 20, 150).astype(float)
+    successes = rng.binomial(trials.astype(int), 1 / (1 + np.exp(-(0.3 + X @ [0.8, -0.5]))))
+    y = successes / trials
+    counts = np.column_stack([successes, trials - successes])
+    ref = sm.GLM(counts, sm.add_constant(X), family=sm.families.Binomial()).fit(tol=1e-13)
+    ours = GLMRegressor("binomial", tol=1e-10).fit(X, y, sample_weight=trials)
+    np.testing.assert_allclose(ours.intercept_, ref.params[0], rtol=1e-7)
+    np.testing.assert_allclose(ours.coef_, ref.params[1:], rtol=1e-7)
+    # and it equals expanding every trial into a 0/1 row
+    rows = np.repeat(np.arange(150), trials.astype(int))
+    outcome = np.concatenate([np.r_[np.ones(s), np.zeros(t - s)]
+                              for s, t in zip(successes, trials.astype(int), strict=True)])  # fmt: skip
+    expanded = GLMRegressor("binomial", tol=1e-10).fit(X[rows], outcome)
+    np.testing.assert_allclose(expanded.coef_, ours.coef_, rtol=1e-7)
+    np.testing.assert_allclose(
+        get_family("binomial").loglik(y, ours.predict(X), trials), ref.llf, rtol=1e-10
+    )
