@@ -418,8 +418,8 @@ def test_binomial_proportions_with_trials_as_weights():
     np.testing.assert_allclose(ours.coef_, ref.params[1:], rtol=1e-7)
     # and it equals expanding every trial into a 0/1 row
     rows = np.repeat(np.arange(150), trials.astype(int))
-    outcome = np.concatenate([np.r_[np.ones(s), np.zeros(t - s)]
-                              for s, t in zip(successes, trials.astype(int), strict=True)])  # fmt: skip
+    pairs = zip(successes, trials.astype(int), strict=True)
+    outcome = np.concatenate([np.r_[np.ones(s), np.zeros(t - s)] for s, t in pairs])
     expanded = GLMRegressor("binomial", tol=1e-10).fit(X[rows], outcome)
     np.testing.assert_allclose(expanded.coef_, ours.coef_, rtol=1e-7)
     np.testing.assert_allclose(
