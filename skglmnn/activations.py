@@ -67,6 +67,8 @@ ACTIVATIONS = {
         Activation("reciprocal", "inverse"),
         Activation("inverse_sqrt", "inverse_squared"),
         Activation("square", "sqrt"),
+        Activation("softplus", "softplus"),
+        Activation("tanh", "atanh"),
         Activation("relu", None),
     )
 }

@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 from scipy import special
 
-from ._domain import NEGATIVE, POSITIVE, REAL_LINE, UNIT_OPEN
+from ._domain import NEGATIVE, POSITIVE, REAL_LINE, UNIT_OPEN, Interval
 from ._kernels import codes as C
 from ._kernels.links import inverse_link_array
 from ._registry import lookup
@@ -285,12 +285,40 @@ class NegativeBinomialLink(Link):
         return f"NegativeBinomialLink(alpha={self.power:g})"
 
 
+class SoftplusLink(Link):
+    """Softplus link, ``g(mu) = log(exp(mu) - 1)``; its inverse is the softplus activation.
+
+    A smooth alternative to the log link for positive means: ``h(eta)`` grows
+    linearly, not exponentially, for large eta.
+    """
+
+    name, code, activation = "softplus", C.SOFTPLUS, "softplus"
+    mu_interval = POSITIVE
+
+    def link(self, mu):
+        mu = np.asarray(mu, dtype=float)
+        return mu + np.log(-np.expm1(-mu))  # log(expm1(mu)) without overflow
+
+
+class AtanhLink(Link):
+    """Inverse hyperbolic tangent link, ``g(mu) = atanh(mu)`` for means in (-1, 1).
+
+    Its inverse is the tanh activation of hidden layers.
+    """
+
+    name, code, activation = "atanh", C.ATANH, "tanh"
+    mu_interval = Interval(-1.0, 1.0)
+
+    def link(self, mu):
+        return np.arctanh(mu)
+
+
 LINKS = {
     cls.name: cls
     for cls in (
         IdentityLink, LogLink, LogitLink, ProbitLink, CLogLogLink, LogLogLink,
         CauchitLink, InverseLink, InverseSquaredLink, SqrtLink, PowerLink,
-        NegativeBinomialLink,
+        NegativeBinomialLink, SoftplusLink, AtanhLink,
     )
 }  # fmt: skip
 """Registry: link name -> class.  ``power`` and ``negative_binomial`` take a parameter."""

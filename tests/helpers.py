@@ -10,7 +10,7 @@ from skglmnn.families import BinomialFamily
 LINK_SPECS = [
     "identity", "log", "logit", "probit", "cloglog", "loglog", "cauchit",
     "inverse", "inverse_squared", "sqrt", "power(0.5)", "power(-1.5)", "power(0)",
-    "negative_binomial(0.7)",
+    "negative_binomial(0.7)", "softplus", "atanh",
 ]  # fmt: skip
 FAMILY_SPECS = [
     "normal", "binomial", "poisson", "gamma", "inverse_gaussian", "tweedie(0)",
@@ -57,6 +57,8 @@ REFERENCE_INVERSE = {
     "sqrt": lambda eta, p: eta**2,
     "power": lambda eta, p: np.exp(eta) if p == 0 else eta ** (1 / p),
     "negative_binomial": lambda eta, p: np.exp(eta) / (p * (1 - np.exp(eta))),
+    "softplus": lambda eta, p: np.logaddexp(0, eta),
+    "atanh": lambda eta, p: np.tanh(eta),
 }
 
 # Their derivatives h'(eta), also written out independently.
@@ -73,4 +75,6 @@ REFERENCE_DERIVATIVE = {
     "sqrt": lambda eta, p: 2 * eta,
     "power": lambda eta, p: np.exp(eta) if p == 0 else eta ** (1 / p - 1) / p,
     "negative_binomial": lambda eta, p: np.exp(eta) / (p * (1 - np.exp(eta)) ** 2),
+    "softplus": lambda eta, p: special.expit(eta),
+    "atanh": lambda eta, p: 1 / np.cosh(eta) ** 2,
 }

@@ -20,6 +20,8 @@ INVERSE_SQUARED = 8
 SQRT = 9
 POWER = 10
 NEGATIVE_BINOMIAL_LINK = 11
+SOFTPLUS = 12  # g(mu) = log(exp(mu) - 1): its inverse is the softplus activation
+ATANH = 13  # g(mu) = atanh(mu): its inverse is the tanh activation
 
 # Families: the distribution of y given its mean.
 NORMAL = 0

@@ -16,7 +16,7 @@ import math
 
 from . import codes as C
 from ._jit import loop_kernel, scalar_kernel
-from .special import log1mexp, log_ndtr, log_normal_pdf
+from .special import log1mexp, log1pexp, log_ndtr, log_normal_pdf
 
 INV_PI = 1.0 / math.pi
 
@@ -52,6 +52,8 @@ def inverse_link_and_derivative(link, power, eta):
     sqrt                    eta^2                       2 eta
     power(p)                eta^(1/p)  (p = 0: log)     eta^(1/p - 1) / p
     negative_binomial(a)    1 / (a (exp(-eta) - 1))     mu + a mu^2
+    softplus                log(1 + exp(eta))           1 / (1 + exp(-eta))
+    atanh                   tanh(eta)                   1 - mu^2
     ======================  ==========================  =======================
     """
     if link == C.IDENTITY:
@@ -93,6 +95,14 @@ def inverse_link_and_derivative(link, power, eta):
     if link == C.NEGATIVE_BINOMIAL_LINK:
         mu = 1.0 / (power * math.expm1(-eta))
         return mu, mu + power * mu * mu
+    if link == C.SOFTPLUS:
+        e = math.exp(-abs(eta))
+        dmu = 1.0 / (1.0 + e) if eta >= 0.0 else e / (1.0 + e)
+        return log1pexp(eta), dmu
+    if link == C.ATANH:
+        # 1 - tanh^2 = 4 e / (1 + e)^2 with e = exp(-2|eta|): no cancellation near |mu| = 1
+        e = math.exp(-2.0 * abs(eta))
+        return math.tanh(eta), 4.0 * e / ((1.0 + e) * (1.0 + e))
     return math.nan, math.nan
 
 
