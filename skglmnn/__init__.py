@@ -12,6 +12,7 @@ from .classifier import GLMClassifier
 from .families import FAMILIES, Family, get_family
 from .glm import GLMRegressor
 from .links import LINKS, Link, get_link
+from .neural import NeuralGLM, NeuralGLMClassifier
 
 __version__ = "0.1.0"
 
@@ -23,6 +24,8 @@ __all__ = [
     "GLMClassifier",
     "GLMRegressor",
     "Link",
+    "NeuralGLM",
+    "NeuralGLMClassifier",
     "activations",
     "families",
     "get_activation",

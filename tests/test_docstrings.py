@@ -5,16 +5,18 @@ import inspect
 import pytest
 
 import skglmnn
-from skglmnn import activations, families, links
+from skglmnn import activations, families, links, neural
 
 PUBLIC = sorted(
     {
         (module.__name__, name)
-        for module in (skglmnn, families, links, activations)
+        for module in (skglmnn, families, links, activations, neural)
         for name, obj in vars(module).items()
         if not name.startswith("_")
         and (inspect.isclass(obj) or inspect.isfunction(obj))
         and getattr(obj, "__module__", "").startswith("skglmnn")
+        # a module's own objects, and everything the package re-exports
+        and (module is skglmnn or obj.__module__ == module.__name__)
     }
 )
 

@@ -43,3 +43,8 @@ GAMMA_INVERSE = 4
 INVERSE_GAUSSIAN_INVERSE_SQUARED = 5
 TWEEDIE_LOG = 6
 NEGATIVE_BINOMIAL_LOG = 7
+
+# Network-only codes.  RELU is an activation that inverts no link (hidden layers
+# only); SOFTMAX marks a multinomial output layer of K units.
+RELU = 100
+SOFTMAX = 100

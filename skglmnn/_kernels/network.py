@@ -1,0 +1,343 @@
+"""Forward and backward passes through a stack of GLM layers, and whole epochs.
+
+Conventions, stated once:
+
+* All parameters live in one flat float64 vector ``theta``.  Weight layer ``l``
+  maps ``n_in`` inputs to ``n_out`` units; its weights ``W_l`` (``n_in x n_out``,
+  row-major) start at ``layout[l, W_START]``, its intercepts ``b_l`` at
+  ``layout[l, B_START]``.  The last weight layer is the output GLM.
+* Hidden unit ``j`` of layer ``l`` computes ``a = f(z)`` with
+  ``z = a_prev @ W_l[:, j] + b_l[j]``: a GLM whose mean function (inverse link)
+  is the activation ``f``.  ``act[l]`` is a link code (``f = h``, its inverse)
+  or ``RELU``.
+* The output layer's ``eta = a_last @ W_L + b_L + offset`` enters the family's
+  half deviance exactly as in a GLM (``output = [family, link, pair]``), or the
+  multinomial loss when ``output[0] == SOFTMAX``.  ``delta = d loss / d eta``
+  is then propagated back: ``G_prev = (G @ W_l^T) * f'(z_prev)``.
+* Buffers are flat and reshaped per batch (contiguous views), so a batch of
+  ``m`` rows uses the first ``m * width`` entries of each.
+* ``X`` reaches the kernels as a "row source": a C-contiguous 2-D array (or the
+  C-contiguous transpose of a Fortran-ordered one, ``transposed=True``), or the
+  three arrays of a CSR matrix (``sparse=True``).  Rows are gathered into a
+  float64 batch buffer, so neither float32 nor Fortran order nor sparsity costs
+  a copy of ``X``.
+
+Matrix products call BLAS through ``np.dot``; the callers keep BLAS on one
+thread, since a mini-batch product is too small to split.
+"""
+
+import math
+
+import numpy as np
+
+from . import codes as C
+from ._jit import loop_kernel, scalar_kernel
+from .links import inverse_link_and_derivative
+from .multinomial import log_sum_exp_row
+from .pointwise import half_deviance_derivatives
+
+N_IN, N_OUT, W_START, B_START = 0, 1, 2, 3
+
+ADAM, SGD = 0, 1
+# Positions in the optimiser's hyper-parameter vector.
+KIND, LEARNING_RATE, BETA_1, BETA_2, EPSILON, MOMENTUM, NESTEROV = range(7)
+
+
+@scalar_kernel
+def activation_and_derivative(code, z):
+    """``(f(z), f'(z))`` for the activation with code ``code`` (a link code or RELU)."""
+    if code == C.RELU:
+        if z > 0.0:
+            return z, 1.0
+        return 0.0, 0.0
+    return inverse_link_and_derivative(code, 0.0, z)
+
+
+@loop_kernel
+def gather_rows(X, transposed, indptr, indices, data, sparse, rows, start, m, p, xb_out):
+    """Copy rows ``rows[start:start + m]`` (``p`` features) of the row source into ``xb_out``."""
+    for i in range(m):
+        r = rows[start + i]
+        if sparse:
+            for j in range(p):
+                xb_out[i * p + j] = 0.0
+            for k in range(indptr[r], indptr[r + 1]):
+                xb_out[i * p + indices[k]] = data[k]
+        elif transposed:
+            for j in range(p):
+                xb_out[i * p + j] = X[j, r]
+        else:
+            for j in range(p):
+                xb_out[i * p + j] = X[r, j]
+
+
+@loop_kernel
+def forward(theta, layout, act, xb, m, acts, dacts, act_start, activate_last, eta_out):
+    """Run ``m`` gathered rows through every layer; fill activations and ``eta_out``.
+
+    ``acts``/``dacts`` receive each hidden layer's ``f(z)`` and ``f'(z)`` at
+    ``act_start[l]``; ``eta_out`` the last layer's linear predictor
+    (``m x n_out``, without offset), or its activations ``f(z)`` if
+    ``activate_last`` (``layout`` then ends at a hidden layer).
+    """
+    n_layers = layout.shape[0]
+    inp = xb[: m * layout[0, N_IN]].reshape((m, layout[0, N_IN]))
+    for layer in range(n_layers):
+        n_in, n_out = layout[layer, N_IN], layout[layer, N_OUT]
+        ws, bs, s = layout[layer, W_START], layout[layer, B_START], 0
+        W = theta[ws : ws + n_in * n_out].reshape((n_in, n_out))
+        last = layer == n_layers - 1
+        if last:
+            z = eta_out[: m * n_out].reshape((m, n_out))
+        else:
+            s = act_start[layer]
+            z = acts[s : s + m * n_out].reshape((m, n_out))
+        np.dot(inp, W, z)
+        if last and not activate_last:
+            for i in range(m):
+                for j in range(n_out):
+                    z[i, j] += theta[bs + j]
+        elif last:
+            code = act[layer]
+            for i in range(m):
+                for j in range(n_out):
+                    z[i, j] = activation_and_derivative(code, z[i, j] + theta[bs + j])[0]
+        else:
+            code = act[layer]
+            d = dacts[s : s + m * n_out].reshape((m, n_out))
+            for i in range(m):
+                for j in range(n_out):
+                    a, da = activation_and_derivative(code, z[i, j] + theta[bs + j])
+                    z[i, j] = a
+                    d[i, j] = da
+        inp = z
+    return inp
+
+
+@loop_kernel
+def output_loss_delta(output, opower, y, sw, offset, rows, start, m, n_out, scale, eta, delta):
+    """Sum of ``w_i * loss_i`` over the batch; ``delta = scale * w_i * d loss_i / d eta``.
+
+    ``offset`` has shape (n_samples, n_out) or (0, n_out) for none; ``eta`` is
+    shifted by the offset in place.
+    """
+    total = 0.0
+    has_offset = offset.shape[0] > 0
+    for i in range(m):
+        r = rows[start + i]
+        w = sw[r]
+        if has_offset:
+            for k in range(n_out):
+                eta[i * n_out + k] += offset[r, k]
+        if output[0] == C.SOFTMAX:
+            row = eta[i * n_out : (i + 1) * n_out]
+            lse = log_sum_exp_row(row)
+            c = int(y[r])
+            total += w * (lse - row[c])
+            for k in range(n_out):
+                delta[i * n_out + k] = scale * w * math.exp(row[k] - lse)
+            delta[i * n_out + c] -= scale * w
+        else:
+            loss, d, _ = half_deviance_derivatives(
+                output[0], opower[0], output[1], opower[1], output[2], y[r], eta[i]
+            )
+            total += w * loss
+            delta[i] = scale * w * d
+    return total
+
+
+@loop_kernel
+def backward(theta, layout, act_start, xb, m, acts, dacts, delta, g1, g2, alpha, grad_out):
+    """Back-propagate ``delta`` (``m x n_out``); write the batch gradient to ``grad_out``.
+
+    ``grad_out`` receives ``A_prev^T G + alpha W`` for every weight matrix and
+    the column sums of ``G`` for every intercept vector (intercepts are not
+    penalised).  ``g1``/``g2`` are scratch buffers for the hidden deltas.
+    """
+    n_layers = layout.shape[0]
+    n_last = layout[n_layers - 1, N_OUT]
+    G = delta[: m * n_last].reshape((m, n_last))
+    for layer in range(n_layers - 1, -1, -1):
+        n_in, n_out = layout[layer, N_IN], layout[layer, N_OUT]
+        ws, bs, s = layout[layer, W_START], layout[layer, B_START], 0
+        if layer == 0:
+            inp = xb[: m * n_in].reshape((m, n_in))
+        else:
+            s = act_start[layer - 1]
+            inp = acts[s : s + m * n_in].reshape((m, n_in))
+        W = theta[ws : ws + n_in * n_out].reshape((n_in, n_out))
+        gW = grad_out[ws : ws + n_in * n_out].reshape((n_in, n_out))
+        np.dot(inp.T, G, gW)
+        if alpha != 0.0:
+            for t in range(n_in * n_out):
+                grad_out[ws + t] += alpha * theta[ws + t]
+        for j in range(n_out):
+            grad_out[bs + j] = 0.0
+        for i in range(m):
+            for j in range(n_out):
+                grad_out[bs + j] += G[i, j]
+        if layer > 0:
+            scratch = g1 if layer % 2 == 1 else g2
+            Gp = scratch[: m * n_in].reshape((m, n_in))
+            np.dot(G, W.T, Gp)
+            d = dacts[s : s + m * n_in].reshape((m, n_in))
+            for i in range(m):
+                for j in range(n_in):
+                    Gp[i, j] *= d[i, j]
+            G = Gp
+
+
+@loop_kernel
+def optimizer_step(theta, grad, hyper, state):
+    """One Adam or SGD (momentum / Nesterov) update of ``theta`` in place.
+
+    ``state[0]``/``state[1]`` hold Adam's first and second moments (SGD: the
+    velocity in ``state[0]``); ``state[2, 0]`` counts Adam's steps.
+    """
+    lr = hyper[LEARNING_RATE]
+    if hyper[KIND] == ADAM:
+        b1, b2 = hyper[BETA_1], hyper[BETA_2]
+        state[2, 0] += 1.0
+        t = state[2, 0]
+        # bias corrections folded into the step size, as in Kingma & Ba (2015), Alg. 1
+        step = lr * math.sqrt(1.0 - b2**t) / (1.0 - b1**t)
+        eps = hyper[EPSILON]
+        for k in range(theta.shape[0]):
+            g = grad[k]
+            mk = b1 * state[0, k] + (1.0 - b1) * g
+            vk = b2 * state[1, k] + (1.0 - b2) * g * g
+            state[0, k] = mk
+            state[1, k] = vk
+            theta[k] -= step * mk / (math.sqrt(vk) + eps)
+    else:
+        mom = hyper[MOMENTUM]
+        nesterov = hyper[NESTEROV] != 0.0
+        for k in range(theta.shape[0]):
+            v = mom * state[0, k] - lr * grad[k]
+            state[0, k] = v
+            if nesterov:
+                theta[k] += mom * v - lr * grad[k]
+            else:
+                theta[k] += v
+
+
+@scalar_kernel
+def hidden_width_total(layout):
+    """Sum of hidden layer widths and the largest width of any layer."""
+    total = 0
+    widest = layout[0, N_IN]
+    for layer in range(layout.shape[0]):
+        widest = max(widest, layout[layer, N_OUT])
+        if layer < layout.shape[0] - 1:
+            total += layout[layer, N_OUT]
+    return total, widest
+
+
+@loop_kernel
+def allocate(layout, batch):
+    """``(xb, acts, dacts, act_start, eta, delta, g1, g2)`` for batches of ``batch`` rows."""
+    total, widest = hidden_width_total(layout)
+    n_layers = layout.shape[0]
+    act_start = np.zeros(max(n_layers - 1, 1), dtype=np.int64)
+    s = 0
+    for layer in range(n_layers - 1):
+        act_start[layer] = s
+        s += batch * layout[layer, N_OUT]
+    n_last = layout[n_layers - 1, N_OUT]
+    return (
+        np.empty(batch * layout[0, N_IN]),
+        np.empty(max(batch * total, 1)),
+        np.empty(max(batch * total, 1)),
+        act_start,
+        np.empty(batch * n_last),
+        np.empty(batch * n_last),
+        np.empty(batch * widest),
+        np.empty(batch * widest),
+    )
+
+
+@loop_kernel
+def train_epoch(
+    X, transposed, indptr, indices, data, sparse,
+    y, sw, offset, rows, batch_size,
+    theta, layout, act, output, opower, alpha, hyper, state,
+):  # fmt: skip
+    """One pass of mini-batch Adam or SGD over ``rows`` (already shuffled).
+
+    Each batch minimises ``mean_b(w_i loss_i) + alpha/2 ||W||^2`` (weights
+    normalised to mean 1 over the training set, so the batch objective is an
+    unbiased estimate of the full one).  Returns the sum of ``w_i loss_i`` over
+    the epoch, each term at the parameters of its batch, or ``nan`` as soon as
+    a batch's loss is not finite (the caller reports divergence).
+    """
+    n_rows, p = rows.shape[0], layout[0, N_IN]
+    n_out = layout[layout.shape[0] - 1, N_OUT]
+    xb, acts, dacts, act_start, eta, delta, g1, g2 = allocate(layout, batch_size)
+    grad = np.empty_like(theta)
+    total = 0.0
+    for start in range(0, n_rows, batch_size):
+        m = min(batch_size, n_rows - start)
+        gather_rows(X, transposed, indptr, indices, data, sparse, rows, start, m, p, xb)
+        forward(theta, layout, act, xb, m, acts, dacts, act_start, False, eta)
+        loss = output_loss_delta(
+            output, opower, y, sw, offset, rows, start, m, n_out, 1.0 / m, eta, delta
+        )
+        if not math.isfinite(loss):
+            return math.nan
+        total += loss
+        backward(theta, layout, act_start, xb, m, acts, dacts, delta, g1, g2, alpha, grad)
+        optimizer_step(theta, grad, hyper, state)
+    return total
+
+
+@loop_kernel
+def loss_gradient(
+    X, transposed, indptr, indices, data, sparse,
+    y, sw, offset, rows, chunk,
+    theta, layout, act, output, opower, scale, grad_out,
+):  # fmt: skip
+    """``scale * sum_i w_i loss_i`` over ``rows`` and its gradient (no penalty).
+
+    Processes ``chunk`` rows at a time, so the work buffers stay small for any
+    number of samples; the full-batch solver (L-BFGS) adds the penalty.
+    """
+    n_rows, p = rows.shape[0], layout[0, N_IN]
+    n_out = layout[layout.shape[0] - 1, N_OUT]
+    xb, acts, dacts, act_start, eta, delta, g1, g2 = allocate(layout, chunk)
+    part = np.empty_like(theta)
+    grad_out[:] = 0.0
+    total = 0.0
+    for start in range(0, n_rows, chunk):
+        m = min(chunk, n_rows - start)
+        gather_rows(X, transposed, indptr, indices, data, sparse, rows, start, m, p, xb)
+        forward(theta, layout, act, xb, m, acts, dacts, act_start, False, eta)
+        total += output_loss_delta(
+            output, opower, y, sw, offset, rows, start, m, n_out, scale, eta, delta
+        )
+        backward(theta, layout, act_start, xb, m, acts, dacts, delta, g1, g2, 0.0, part)
+        grad_out += part
+    return scale * total
+
+
+@loop_kernel
+def propagate(
+    X, transposed, indptr, indices, data, sparse, rows, chunk, theta, layout, act, n_apply, out
+):  # fmt: skip
+    """Run ``rows`` through the first ``n_apply`` weight layers into ``out``.
+
+    ``n_apply = n_layers`` gives the output layer's ``eta`` (no offset);
+    fewer give the activations of hidden layer ``n_apply - 1``: the learned
+    features that feed the output GLM.
+    """
+    n_rows, p = rows.shape[0], layout[0, N_IN]
+    sub = layout[:n_apply].copy()
+    xb, acts, dacts, act_start, eta, delta, g1, g2 = allocate(sub, chunk)
+    width = sub[n_apply - 1, N_OUT]
+    activate_last = n_apply < layout.shape[0]
+    for start in range(0, n_rows, chunk):
+        m = min(chunk, n_rows - start)
+        gather_rows(X, transposed, indptr, indices, data, sparse, rows, start, m, p, xb)
+        res = forward(theta, sub, act, xb, m, acts, dacts, act_start, activate_last, eta)
+        for i in range(m):
+            for j in range(width):
+                out[start + i, j] = res[i, j]
