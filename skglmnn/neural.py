@@ -13,7 +13,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
@@ -324,7 +324,7 @@ class _NeuralBase(BaseEstimator):
         return tags
 
 
-class NeuralGLM(RegressorMixin, _NeuralBase):
+class NeuralGLM(TransformerMixin, RegressorMixin, _NeuralBase):
     """A network of GLM layers whose output is a GLM of any family and link.
 
     Each hidden unit computes ``f(a_prev @ w + b)`` -- a GLM with inverse link
@@ -445,7 +445,7 @@ class NeuralGLM(RegressorMixin, _NeuralBase):
     >>> X = rng.normal(size=(400, 2))
     >>> y = rng.poisson(np.exp(np.sin(2 * X[:, 0]) + 0.3 * X[:, 1]))
     >>> net = NeuralGLM(hidden=(16,), activation="tanh", family="poisson", solver="lbfgs",
-    ...                 random_state=0).fit(X, y)
+    ...                 max_iter=2000, random_state=0).fit(X, y)
     >>> net.link_, net.out_activation_
     (LogLink(), 'exp')
     >>> net.transform(X).shape
@@ -585,7 +585,7 @@ class NeuralGLM(RegressorMixin, _NeuralBase):
         return tags
 
 
-class NeuralGLMClassifier(ClassifierMixin, _NeuralBase):
+class NeuralGLMClassifier(TransformerMixin, ClassifierMixin, _NeuralBase):
     """A network of GLM layers with a Bernoulli (any link) or softmax output.
 
     Binary problems end in one Bernoulli unit, ``P(y = classes_[1]) =
@@ -691,7 +691,7 @@ class NeuralGLMClassifier(ClassifierMixin, _NeuralBase):
     >>> from skglmnn import NeuralGLMClassifier
     >>> X, y = load_iris(return_X_y=True)
     >>> clf = NeuralGLMClassifier(hidden=(8,), activation="tanh", solver="lbfgs",
-    ...                           random_state=0).fit(X, y)
+    ...                           max_iter=2000, random_state=0).fit(X, y)
     >>> clf.out_activation_, clf.coef_.shape
     ('softmax', (3, 8))
     >>> bool(clf.score(X, y) > 0.95)
@@ -794,8 +794,9 @@ class NeuralGLMClassifier(ClassifierMixin, _NeuralBase):
         link = resolve_output_link(BinomialFamily(), self.link)
         if n_classes > 2 and link.name != "logit":
             raise ValueError(
-                f"link={link.name!r} serves binary problems only; with {n_classes} classes "
-                "the output is a softmax (the multinomial logit): use link='logit'."
+                f"Only binary classification is supported with link={link.name!r}. The "
+                f"target has {n_classes} classes, whose output is a softmax (the "
+                "multinomial logit): use link='logit'."
             )
         if link.name not in BINARY_LINKS:
             raise ValueError(
@@ -878,6 +879,7 @@ class NeuralGLMClassifier(ClassifierMixin, _NeuralBase):
         -------
         labels : ndarray of shape (n_samples,)
         """
+        check_is_fitted(self)
         return self.classes_[self.predict_proba(X, offset).argmax(axis=1)]
 
     def __sklearn_tags__(self):

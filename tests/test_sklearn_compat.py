@@ -11,7 +11,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skglmnn import GLMClassifier, GLMRegressor
+from skglmnn import GLMClassifier, GLMRegressor, NeuralGLM, NeuralGLMClassifier
 
 ESTIMATORS = [
     GLMClassifier(),
@@ -26,6 +26,24 @@ ESTIMATORS = [
     GLMRegressor(family="normal", solver="lbfgs"),
     GLMRegressor(family="poisson", alpha=0.01, l1_ratio=0.7),
     GLMClassifier(solver="saga", l1_ratio=1.0, C=0.5),
+    NeuralGLM(hidden=(10,), random_state=0),
+    NeuralGLM(hidden=(), family="poisson", solver="lbfgs"),
+    NeuralGLM(
+        hidden=(6, 4), activation="tanh", family="poisson", learning_rate_init=0.01, random_state=0
+    ),
+    NeuralGLM(
+        hidden=(6,), activation="logistic", solver="sgd", learning_rate_init=0.01, random_state=0
+    ),
+    NeuralGLM(
+        hidden=(8,),
+        activation="softplus",
+        family="tweedie(1.5)",
+        learning_rate_init=0.01,
+        random_state=0,
+    ),
+    NeuralGLMClassifier(hidden=(10,), random_state=0),
+    NeuralGLMClassifier(hidden=(5,), link="probit", solver="sgd", random_state=0),
+    NeuralGLMClassifier(hidden=(), solver="lbfgs"),
 ]
 
 # Checks expected to fail, with the reason; the aim is none.

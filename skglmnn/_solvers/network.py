@@ -182,6 +182,9 @@ def stochastic_solve(
     return result
 
 
+OUTSIDE_DOMAIN = 1e10
+
+
 def lbfgs_network_solve(stack, data, theta, alpha, *, max_iter, tol, verbose=0, max_fun=15000):
     """Full-batch L-BFGS-B (scipy) on the packed parameters; ``tol`` is its ``gtol``."""
     mask = stack.weight_mask()
@@ -190,7 +193,11 @@ def lbfgs_network_solve(stack, data, theta, alpha, *, max_iter, tol, verbose=0, 
     _check_finite(value, 0)
 
     def fun(t):
-        return value_gradient(stack, data, t, alpha, mask)
+        f, g = value_gradient(stack, data, t, alpha, mask)
+        # A step that leaves the family's domain (e.g. a negative Poisson mean under
+        # the identity link) gives f = inf, on which scipy's line search gives up;
+        # a large finite value makes it backtrack instead.
+        return (f, g) if np.isfinite(f) else (OUTSIDE_DOMAIN * (1.0 + abs(value)), g)
 
     def record(intermediate_result):
         curve.append(float(intermediate_result.fun))
