@@ -1,0 +1,172 @@
+"""Training speed of NeuralGLM beside scikit-learn's MLPRegressor and a PyTorch loop.
+
+Usage::
+
+    python benchmarks/network.py                 # all cases (about 5 minutes on 2 cores)
+    python benchmarks/network.py --quick         # batch 256 only
+    python benchmarks/network.py --skip torch    # without PyTorch
+
+n = 100k rows, p = 20 standard-normal features, a (64, 64) relu network trained
+by Adam (learning rate 1e-3) for exactly 10 epochs (``tol=0``) with mini-batches
+of 32 and 256 rows.  Two targets: a smooth non-linear function plus noise
+(squared error) and Poisson counts with a log-mean of that function.  Peers:
+scikit-learn's ``MLPRegressor`` (float64 and float32 X; squared error only, so
+on the Poisson case it fits the counts by least squares) and a plain PyTorch
+CPU loop (``torch.set_num_threads(2)``, float32 and float64, ``PoissonNLLLoss``
+on the Poisson case).  The same penalty everywhere: scikit-learn's
+``alpha=1e-4``, which is ``1e-4 / n`` on our scale and a weight decay of
+``1e-4 / n`` in PyTorch.  Reported: samples per second (10 n / median fit
+time), its ratio to scikit-learn float64, peak extra memory, and the final
+training loss of every fit evaluated here with one formula (half the mean
+squared error, or half the mean Poisson deviance).
+"""
+
+import argparse
+import statistics
+import sys
+import time
+import warnings
+
+import numpy as np
+
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+from _measure import PeakMemory  # noqa: E402
+
+N, P, HIDDEN, EPOCHS, LR = 100_000, 20, (64, 64), 10, 1e-3
+SK_ALPHA = 1e-4
+
+
+def make_data(kind, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((N, P))
+    signal = np.sin(X[:, 0]) + 0.5 * X[:, 1] * X[:, 2] + 0.3 * np.tanh(X[:, 3:8].sum(axis=1))
+    if kind == "squared":
+        return X, signal + 0.3 * rng.standard_normal(N)
+    return X, rng.poisson(np.exp(0.5 + 0.5 * signal)).astype(np.float64)
+
+
+def training_loss(kind, y, pred):
+    """Half the mean squared error, or half the mean Poisson deviance (mu clipped at 1e-8)."""
+    if kind == "squared":
+        return 0.5 * float(np.mean((y - pred) ** 2))
+    mu = np.clip(pred, 1e-8, None)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ylogy = np.where(y > 0, y * np.log(y / mu), 0.0)
+    return float(np.mean(ylogy - y + mu))
+
+
+def fit_ours(kind, X, y, batch):
+    from skglmnn import NeuralGLM
+
+    net = NeuralGLM(
+        hidden=HIDDEN, activation="relu", family="normal" if kind == "squared" else "poisson",
+        alpha=SK_ALPHA / N, batch_size=batch, learning_rate_init=LR, max_iter=EPOCHS, tol=0.0,
+        n_iter_no_change=EPOCHS, random_state=0,
+    )  # fmt: skip
+    net.fit(X, y)
+    return net.predict(X)
+
+
+def fit_sklearn(dtype):
+    def fit(kind, X, y, batch):
+        from sklearn.neural_network import MLPRegressor
+
+        X = X.astype(dtype)
+        mlp = MLPRegressor(
+            hidden_layer_sizes=HIDDEN, activation="relu", alpha=SK_ALPHA, batch_size=batch,
+            learning_rate_init=LR, max_iter=EPOCHS, tol=0.0, n_iter_no_change=EPOCHS,
+            random_state=0,
+        )  # fmt: skip
+        mlp.fit(X, y)
+        return mlp.predict(X).astype(np.float64)
+
+    return fit
+
+
+def fit_torch(dtype_name):
+    def fit(kind, X, y, batch):
+        import torch
+
+        torch.set_num_threads(2)
+        torch.manual_seed(0)
+        dtype = getattr(torch, dtype_name)
+        Xt = torch.from_numpy(X).to(dtype)
+        yt = torch.from_numpy(y).to(dtype)
+        layers, width = [], P
+        for h in HIDDEN:
+            layers += [torch.nn.Linear(width, h), torch.nn.ReLU()]
+            width = h
+        model = torch.nn.Sequential(*layers, torch.nn.Linear(width, 1)).to(dtype)
+        opt = torch.optim.Adam(model.parameters(), lr=LR, weight_decay=SK_ALPHA / N)
+        if kind == "squared":
+            loss_fn = torch.nn.MSELoss()
+        else:
+            loss_fn = torch.nn.PoissonNLLLoss(log_input=True, full=False)
+        for _ in range(EPOCHS):
+            order = torch.randperm(N)
+            for start in range(0, N, batch):
+                idx = order[start : start + batch]
+                opt.zero_grad()
+                loss = loss_fn(model(Xt[idx]).squeeze(1), yt[idx])
+                loss.backward()
+                opt.step()
+        with torch.no_grad():
+            out = model(Xt).squeeze(1)
+            out = out if kind == "squared" else torch.exp(out)
+        return out.double().numpy()
+
+    return fit
+
+
+PEERS = {
+    "skglmnn": fit_ours,
+    "sklearn f64": fit_sklearn(np.float64),
+    "sklearn f32": fit_sklearn(np.float32),
+    "torch f32": fit_torch("float32"),
+    "torch f64": fit_torch("float64"),
+}
+
+
+def run_case(kind, batch, peers, repeat):
+    X, y = make_data(kind)
+    rows = []
+    for name in peers:
+        fit = PEERS[name]
+        if name == "skglmnn":  # compile (or load from numba's cache) outside the timing
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fit(kind, X[:2000], y[:2000], batch)
+        times, extra = [], 0
+        for _ in range(repeat):
+            with warnings.catch_warnings(), PeakMemory() as memory:
+                warnings.simplefilter("ignore")
+                start = time.perf_counter()
+                pred = fit(kind, X, y, batch)
+                times.append(time.perf_counter() - start)
+            extra = max(extra, memory.extra)
+        seconds = statistics.median(times)
+        rows.append((name, EPOCHS * N / seconds, seconds, extra, training_loss(kind, y, pred)))
+    reference = next((r[1] for r in rows if r[0] == "sklearn f64"), None)
+    print(f"\n{kind}, batch {batch}  (n={N}, p={P}, hidden={HIDDEN}, {EPOCHS} epochs)")
+    print(f"{'':14s}{'samples/s':>12s}{'x sklearn':>11s}{'seconds':>10s}{'+MB':>8s}{'loss':>10s}")
+    for name, rate, seconds, extra, loss in rows:
+        ratio = f"{rate / reference:.2f}" if reference else "-"
+        print(f"{name:14s}{rate:12,.0f}{ratio:>11s}{seconds:10.2f}{extra / 2**20:8.0f}{loss:10.4f}")
+    sys.stdout.flush()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="batch 256 only")
+    parser.add_argument("--repeat", type=int, default=1, help="timed fits per peer (median)")
+    parser.add_argument("--skip", nargs="*", default=[], help="peers to leave out (substring)")
+    parser.add_argument("--kinds", nargs="*", default=["squared", "poisson"])
+    args = parser.parse_args()
+    peers = [p for p in PEERS if not any(s in p for s in args.skip)]
+    for kind in args.kinds:
+        for batch in (256,) if args.quick else (32, 256):
+            run_case(kind, batch, peers, args.repeat)
+
+
+if __name__ == "__main__":
+    main()
