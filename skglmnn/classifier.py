@@ -22,6 +22,7 @@ from ._solvers._problem import MultinomialProblem
 from ._validation import FLOAT_DTYPES, SPARSE_FORMATS, check_offset, check_sample_weight
 from .families import BinomialFamily
 from .glm import NEWTON_MAX_FEATURES, newton_is_cheap, warn_if_separated
+from .inference import InferenceMixin, OutputGLM, feature_names
 from .links import Link, get_link
 
 BINARY_LINKS = ("logit", "probit", "cloglog", "loglog", "cauchit")
@@ -44,7 +45,7 @@ def _check_solver(solver, penalty, dual):
         )
 
 
-class GLMClassifier(ClassifierMixin, BaseEstimator):
+class GLMClassifier(InferenceMixin, ClassifierMixin, BaseEstimator):
     """Logistic regression, and binary GLMs with other links: a drop-in ``LogisticRegression``.
 
     Same parameters, defaults, validation errors and fitted attributes as
@@ -333,7 +334,27 @@ class GLMClassifier(ClassifierMixin, BaseEstimator):
         self.intercept_ = np.atleast_1d(np.asarray(intercept, dtype=X.dtype)).copy()
         self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
         self.link_ = link
+        self.family_ = BinomialFamily() if n_classes == 2 else None
+        self._penalty = (l1_ratio, C)
+        self._fit_inference(X, y, sample_weight, offset)
         return self
+
+    def _output_glm(self, X, y, sample_weight, offset):
+        """The fitted GLM as :mod:`skglmnn.inference` sees it (liblinear's intercept
+        penalty, if any, is not part of it: the intercept is treated as free)."""
+        sample_weight = check_sample_weight(sample_weight, X)
+        weights = self._combined_weights(X, y, sample_weight)
+        codes = np.searchsorted(self.classes_, y).astype(np.float64)
+        l1_ratio, C = self._penalty
+        weight_sum = X.shape[0] if weights is None else float(weights.sum())
+        alpha = 0.0 if np.isinf(C) else 1.0 / (C * weight_sum)
+        binary = len(self.classes_) == 2
+        return OutputGLM(
+            X, codes, weights, check_offset(offset, X), self.coef_[0] if binary else self.coef_,
+            self.intercept_[0] if binary else self.intercept_, self.fit_intercept,
+            self.family_, self.link_ if binary else None, alpha * (1 - l1_ratio),
+            alpha * l1_ratio, feature_names(self, X.shape[1]), self.classes_,
+        )  # fmt: skip
 
     def _combined_weights(self, X, y, sample_weight):
         sample_weight = check_sample_weight(sample_weight, X)

@@ -14,6 +14,7 @@ from ._loss import GLMLoss
 from ._solvers import SOLVERS, GLMProblem
 from ._validation import check_fit_inputs, check_predict_inputs, check_sample_weight
 from .families import Family, get_family
+from .inference import InferenceMixin, OutputGLM, feature_names
 from .links import Link, get_link
 
 # "auto" takes Newton while a Hessian (n p^2 multiply-adds) is cheap: there it is
@@ -56,7 +57,7 @@ def resolve_family_link(family, link):
     return family, link
 
 
-class GLMRegressor(RegressorMixin, BaseEstimator):
+class GLMRegressor(InferenceMixin, RegressorMixin, BaseEstimator):
     """Generalized linear model for any exponential family and link.
 
     The mean of ``y`` is ``mu = h(X @ coef_ + intercept_ + offset)``, where
@@ -263,7 +264,19 @@ class GLMRegressor(RegressorMixin, BaseEstimator):
         self.family_, self.link_, self.solver_ = family, link, solver
         self.n_iter_ = result.n_iter
         self.objective_ = result.objective
+        self._fit_inference(X, y, sample_weight, offset)
         return self
+
+    def _output_glm(self, X, y, sample_weight, offset):
+        """The fitted GLM as :mod:`skglmnn.inference` sees it."""
+        if y is not None and X is not None and not hasattr(X, "dtype"):
+            X = np.asarray(X)
+        return OutputGLM(
+            X, np.asarray(y, dtype=np.float64), sample_weight, offset, self.coef_,
+            self.intercept_, self.fit_intercept, self.family_, self.link_,
+            self.alpha * (1 - self.l1_ratio), self.alpha * self.l1_ratio,
+            feature_names(self, X.shape[1]),
+        )  # fmt: skip
 
     def _choose_solver(self, X, family, link, l1):
         if l1 > 0:

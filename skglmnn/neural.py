@@ -36,6 +36,7 @@ from ._validation import FLOAT_DTYPES, check_offset, check_sample_weight
 from .activations import ACTIVATIONS, ALIASES, get_activation
 from .classifier import BINARY_LINKS
 from .families import BinomialFamily, Family, get_family
+from .inference import InferenceMixin, OutputGLM, feature_names
 from .links import LINKS, Link, get_link
 
 _SPARSE = ("csr", "csc")
@@ -81,7 +82,7 @@ def _activation_name(link):
     return f"inverse of {link.name}"
 
 
-class _NeuralBase(BaseEstimator):
+class _NeuralBase(InferenceMixin, BaseEstimator):
     """Shared fitting machinery; subclasses say how targets map to an output layer."""
 
     _parameter_constraints = {
@@ -173,7 +174,19 @@ class _NeuralBase(BaseEstimator):
             validation = self._validation_scorer(stack, data, val_rows)
         result = self._solve(stack, data, theta, validation, partial, continuing)
         self._store(stack, result, X, partial, continuing, len(rows))
+        if partial:
+            self.__dict__.pop("_inference", None)  # statistics describe fit() only
+        else:
+            self._fit_inference(X, y, sample_weight, None if offset.shape[0] == 0 else offset[:, 0])
         return self
+
+    def _output_design(self, X):
+        """The output GLM's design: X itself without hidden layers, else the features."""
+        X = validate_data(self, X, accept_sparse=_SPARSE, dtype=FLOAT_DTYPES, reset=False)
+        if not self.coefs_[:-1]:
+            return X, feature_names(self, X.shape[1])
+        features = self.transform(X)
+        return features, [f"h{j}" for j in range(features.shape[1])]
 
     def _same_shape(self, stack):
         shapes = [tuple(row[:2]) for row in stack.layout]
@@ -534,6 +547,15 @@ class NeuralGLM(TransformerMixin, RegressorMixin, _NeuralBase):
         self.coef_ = self.coefs_[-1][:, 0].copy()
         self.intercept_ = float(self.intercepts_[-1][0])
 
+    def _output_glm(self, X, y, sample_weight, offset):
+        """The output layer as :mod:`skglmnn.inference` sees it: a GLM on the features."""
+        design, names = self._output_design(X)
+        return OutputGLM(
+            design, np.asarray(y, dtype=np.float64), check_sample_weight(sample_weight, design),
+            check_offset(offset, design) if offset is not None else None, self.coef_,
+            self.intercept_, True, self.family_, self.link_, self.alpha, 0.0, names,
+        )  # fmt: skip
+
     def _score_eta(self, stack, eta, y, w):
         mu = stack.link.inverse(eta[:, 0])
         null = np.full_like(y, np.average(y, weights=w))
@@ -818,6 +840,25 @@ class NeuralGLMClassifier(TransformerMixin, ClassifierMixin, _NeuralBase):
     def _set_output_coef(self, stack, theta):
         self.coef_ = self.coefs_[-1].T.copy()
         self.intercept_ = self.intercepts_[-1].copy()
+
+    def _output_glm(self, X, y, sample_weight, offset):
+        """The output layer as :mod:`skglmnn.inference` sees it: a GLM on the features."""
+        design, names = self._output_design(X)
+        codes = np.searchsorted(self.classes_, y).astype(np.float64)
+        weights = check_sample_weight(sample_weight, design)
+        if self.class_weight is not None:
+            per_class = compute_class_weight(
+                self.class_weight, classes=self.classes_, y=y, sample_weight=weights
+            )
+            cw = per_class[codes.astype(np.intp)]
+            weights = cw if weights is None else cw * weights
+        binary = self.n_outputs_ == 1
+        return OutputGLM(
+            design, codes, weights, check_offset(offset, design) if offset is not None else None,
+            self.coef_[0] if binary else self.coef_, self.intercept_[0] if binary else
+            self.intercept_, True, self.family_, self.link_, self.alpha, 0.0, names,
+            self.classes_,
+        )  # fmt: skip
 
     def _score_eta(self, stack, eta, y, w):
         predicted = self._classes_from_eta(stack, eta)

@@ -1,0 +1,579 @@
+"""Inference for fitted GLMs: deviance, likelihood, standard errors, tests, summaries.
+
+Every estimator of the package ends in a GLM -- the whole model for
+``GLMRegressor`` and ``GLMClassifier``, the output layer for the networks, whose
+"X" is then the learned features ``transform(X)``.  The estimators describe that
+GLM as an :class:`OutputGLM`; this module computes from it what R's ``glm()`` and
+statsmodels report.
+
+Conventions, stated once:
+
+* ``sample_weight`` are frequency weights: ``n_obs = sum(w)``, and the residual
+  degrees of freedom are ``n_obs - k`` for ``k`` estimated mean parameters
+  (coefficients and intercept).
+* Fisher's information of the coefficients (intercept last) is
+  ``I = [X 1]^T diag(w h'(eta)^2 / V(mu)) [X 1]``; the covariance is
+  ``dispersion * (I + P)^+`` with ``P`` the Hessian of the L2 penalty in the
+  same units (``n_obs * alpha`` on each coefficient; 0 without a penalty) and
+  ``^+`` a pseudo-inverse, so rank-deficient designs and the softmax's
+  redundant parametrisation give the covariance of the minimum-norm solution.
+* Sandwich ("robust") covariances: ``HC0 = B M B`` with ``B = (J + P)^+``, ``J``
+  the observed information (``I`` itself for canonical links), and
+  ``M = sum_i w_i delta_i^2 x_i x_i^T`` (``delta = d loss / d eta``: the score
+  per sample); ``HC1 = HC0 * n_obs / (n_obs - k)``.
+* Test statistics are ``t`` with ``n_obs - k`` degrees of freedom when the
+  dispersion is estimated (Pearson's ``X^2 / (n_obs - k)``; normal, gamma,
+  inverse Gaussian, Tweedie), else ``z``; robust covariances use ``z``.
+* The log-likelihood is statsmodels' ``llf``: for the normal family with the
+  identity link, the one maximised over the dispersion (``RSS / n_obs``); NaN,
+  with AIC and BIC, where no density is implemented (Tweedie powers in (2, 3)
+  and above 3).  ``aic = -2 loglik + 2 k``, ``bic = -2 loglik + k log(n_obs)``.
+* The information matrices need a pass over X (``n k^2`` multiply-adds); fits
+  store them when that costs at most :data:`INFERENCE_MAX_COST`, so that
+  ``coef_table()`` needs no data.  Beyond, pass the training data again.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy import stats
+
+from ._loss import GLMLoss
+
+INFERENCE_MAX_COST = 10**8
+"""Largest ``n_samples * n_params**2`` for which fits store the information matrices."""
+
+
+@dataclass
+class OutputGLM:
+    """A fitted GLM as inference sees it (the model itself, or a network's output layer).
+
+    Attributes
+    ----------
+    design : ndarray or sparse matrix of shape (n_samples, p)
+        X, or the learned features of a network.
+    y : ndarray of shape (n_samples,)
+        Targets (class indices for a softmax output).
+    weights : ndarray of shape (n_samples,) or None
+        Frequency weights.
+    offset : ndarray of shape (n_samples,) or None
+    coef : ndarray of shape (p,) or (K, p)
+    intercept : float or ndarray of shape (K,)
+    fit_intercept : bool
+    family, link : Family, Link or None
+        ``None`` for a softmax (multinomial) output.
+    l2 : float
+        The objective's ``alpha`` on the squared coefficients (``mean deviance / 2``
+        scale); 0 without a penalty.
+    l1 : float
+        The L1 strength; with ``l1 > 0`` only non-zero coefficients get errors.
+    names : list of str
+        Names of the design's columns.
+    classes : array-like or None
+        Class labels of a softmax output (for the parameter names).
+    """
+
+    design: object
+    y: np.ndarray
+    weights: np.ndarray | None
+    offset: np.ndarray | None
+    coef: np.ndarray
+    intercept: object
+    fit_intercept: bool
+    family: object
+    link: object
+    l2: float
+    l1: float
+    names: list
+    classes: object = None
+
+    @property
+    def multinomial(self):
+        """Whether the output is a softmax over K classes."""
+        return self.family is None
+
+    @property
+    def w(self):
+        """Weights, ones when none were given."""
+        return np.ones(len(self.y)) if self.weights is None else self.weights
+
+    def eta(self):
+        """Linear predictor(s), shape (n,) or (n, K)."""
+        coef = np.asarray(self.coef, dtype=np.float64)
+        eta = np.asarray(self.design @ coef.T) + self.intercept
+        if self.offset is not None:
+            eta = eta + self.offset
+        return np.asarray(eta, dtype=np.float64)
+
+    def n_params(self):
+        """Estimated mean parameters ``k``: coefficients (non-zero ones under L1) and
+        intercepts; a softmax over K classes identifies K - 1 per column."""
+        coef = np.atleast_2d(self.coef)
+        n_coef = int(np.count_nonzero(coef)) if self.l1 else coef.size
+        n_rows = coef.shape[0]
+        if self.multinomial and not self.l1:
+            n_coef -= coef.shape[1]  # one class is redundant
+        n_intercepts = (n_rows - 1 if self.multinomial else 1) if self.fit_intercept else 0
+        return n_coef + n_intercepts
+
+
+def _probabilities(eta):
+    z = eta - eta.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def fit_statistics(out):
+    """``deviance_``, ``null_deviance_``, ``dispersion_``, ``loglik_``, ``aic_``, ``bic_``,
+    ``df_resid_`` of the output GLM ``out``, as a dict."""
+    w = out.w
+    n_obs = float(w.sum())
+    k = out.n_params()
+    df_resid = n_obs - k
+    eta = out.eta()
+    if out.multinomial:
+        proba = _probabilities(eta)
+        codes = out.y.astype(np.intp)
+        nll = -np.log(np.maximum(proba[np.arange(len(codes)), codes], np.finfo(float).tiny))
+        loglik = -float(w @ nll)
+        counts = np.bincount(codes, weights=w, minlength=proba.shape[1])
+        share = counts[codes] / n_obs
+        null_deviance = -2.0 * float(w @ np.log(share))
+        deviance, dispersion = -2.0 * loglik, 1.0
+    else:
+        family = out.family
+        mu = out.link.inverse(eta)
+        deviance = family.deviance(out.y, mu, out.weights)
+        null_deviance = family.deviance(out.y, _null_mean(out), out.weights)
+        dispersion = 1.0
+        if family.has_dispersion:
+            dispersion = family.pearson_dispersion(out.y, mu, out.weights, k)
+        scale = dispersion
+        if family.name == "normal" and out.link.name == "identity":
+            scale = deviance / n_obs  # statsmodels' llf: the dispersion maximised out
+        try:
+            loglik = family.loglik(out.y, mu, out.weights, scale)
+        except ValueError:  # no density implemented (Tweedie powers above 2 but 3)
+            loglik = np.nan
+    return {
+        "deviance_": float(deviance),
+        "null_deviance_": float(null_deviance),
+        "dispersion_": float(dispersion),
+        "loglik_": float(loglik),
+        "aic_": -2.0 * loglik + 2.0 * k,
+        "bic_": -2.0 * loglik + k * np.log(n_obs),
+        "df_resid_": df_resid,
+    }
+
+
+def _null_mean(out):
+    """Means of the intercept-only model (with the offset), as statsmodels' null deviance."""
+    w = out.w
+    if out.offset is None:
+        return np.full(len(out.y), np.average(out.y, weights=w))
+    loss = GLMLoss(out.family, out.link)
+    b = float(out.link.link(np.array([np.average(out.y, weights=w)]))[0])
+    if not np.isfinite(b):
+        b = 0.0
+    for _ in range(100):  # one-parameter Newton (Fisher scoring) with step halving
+        value, grad, hess = _null_terms(loss, out, b)
+        step = grad / max(hess, 1e-300)
+        while step and not _null_terms(loss, out, b - step)[0] <= value:
+            step *= 0.5
+            if abs(step) < 1e-14:
+                step = 0.0
+        b -= step
+        if abs(step) < 1e-12 * max(1.0, abs(b)):
+            break
+    return out.link.inverse(b + out.offset)
+
+
+def _null_terms(loss, out, b):
+    eta = np.asarray(b + out.offset, dtype=np.float64)
+    value, grad, hess = loss.pointwise(out.y.astype(np.float64), eta, out.weights, hessian=True)
+    return value, float(np.sum(grad)), float(np.sum(hess))
+
+
+def _with_intercept(out, design):
+    if not out.fit_intercept:
+        return design
+    ones = np.ones((design.shape[0], 1))
+    if sp.issparse(design):
+        return sp.hstack([design, sp.csr_matrix(ones)]).tocsr()
+    return np.hstack([np.asarray(design, dtype=np.float64), ones])
+
+
+def information_matrices(out):
+    """``(I + P, M, J + P)``: penalised Fisher information, the sandwich's meat and
+    the penalised observed information.
+
+    Rows/columns follow :func:`parameter_names`: coefficients then intercept
+    (per class, class-major, for a softmax output).  Coefficients set to zero by
+    an L1 penalty are dropped.
+    """
+    Z = _with_intercept(out, out.design)
+    w = out.w
+    eta = out.eta()
+    if out.multinomial:
+        proba = _probabilities(eta)
+        K = proba.shape[1]
+        resid = proba.copy()
+        resid[np.arange(len(out.y)), out.y.astype(np.intp)] -= 1.0
+        blocks = [[None] * K for _ in range(K)]
+        for a in range(K):
+            for b in range(K):
+                v = w * proba[:, a] * ((a == b) - proba[:, b])
+                blocks[a][b] = _gram(Z, v)
+        info = np.block(blocks)
+        scores = np.hstack([_scale_rows(Z, resid[:, a]) for a in range(K)])
+        meat = _gram(scores, w)
+        observed = info
+    else:
+        loss = GLMLoss(out.family, out.link)
+        y = out.y.astype(np.float64)
+        _, delta, fisher = loss.pointwise(y, eta, None, hessian=True)
+        info = _gram(Z, w * fisher)
+        meat = _gram(Z, w * delta**2)
+        observed = info
+        if out.link != out.family.canonical_link():  # else the two are equal
+            observed = _gram(Z, w * _observed_weight(loss, y, eta))
+    penalty = np.zeros(info.shape[0])
+    if out.l2:
+        per_block = np.append(np.ones(out.coef.shape[-1]), np.zeros(int(out.fit_intercept)))
+        penalty = float(w.sum()) * out.l2 * np.tile(per_block, info.shape[0] // len(per_block))
+    keep = _active(out)
+    info, observed = info + np.diag(penalty), observed + np.diag(penalty)
+    return tuple(m[np.ix_(keep, keep)] for m in (info, meat, observed))
+
+
+def _observed_weight(loss, y, eta):
+    """``d delta / d eta`` per sample (the observed Hessian's weight), by central
+    differences of the exact ``delta``: error ~ h^2 ~ 1e-10 relative.  For
+    canonical links it equals Fisher's weight."""
+    h = 1e-5 * np.maximum(1.0, np.abs(eta))
+    up = loss.pointwise(y, eta + h, None)[1]
+    down = loss.pointwise(y, eta - h, None)[1]
+    return (up - down) / (2 * h)
+
+
+def _scale_rows(Z, v):
+    if sp.issparse(Z):
+        return np.asarray(sp.diags(v) @ Z.toarray())
+    return Z * v[:, None]
+
+
+def _gram(Z, v):
+    if sp.issparse(Z):
+        return np.asarray((Z.T @ sp.diags(v) @ Z).toarray())
+    return (Z * v[:, None]).T @ Z
+
+
+def _active(out):
+    """Boolean mask of parameters that get errors (all, or the non-zero ones under L1)."""
+    per_class = np.atleast_2d(out.coef)
+    rows = []
+    for row in per_class:
+        mask = np.ones(len(row), dtype=bool) if out.l1 == 0 else row != 0
+        rows.append(np.append(mask, np.ones(int(out.fit_intercept), dtype=bool)))
+    return np.concatenate(rows)
+
+
+def parameter_names(out):
+    """Names of the parameters, in the order of the information matrix."""
+    names = list(out.names) + (["intercept"] if out.fit_intercept else [])
+    if not out.multinomial:
+        return names
+    classes = range(out.coef.shape[0]) if out.classes is None else out.classes
+    return [(k, name) for k in classes for name in names]
+
+
+def estimates(out):
+    """All parameters, in the order of :func:`parameter_names`."""
+    per_class = np.atleast_2d(out.coef)
+    intercepts = np.atleast_1d(out.intercept)
+    rows = [
+        np.append(row, intercepts[i]) if out.fit_intercept else row
+        for i, row in enumerate(per_class)
+    ]
+    return np.concatenate(rows)
+
+
+def covariance(matrices, dispersion, robust, n_obs, k):
+    """Covariance from the stored ``(information, meat, observed information)``.
+
+    The model-based covariance uses Fisher's (expected) information, as R and
+    statsmodels' IRLS; the sandwich's bread is the observed information, which
+    differs from it for non-canonical links.
+    """
+    info, meat, observed = matrices
+    if robust is None:
+        return dispersion * np.linalg.pinv(info, hermitian=True)
+    bread = np.linalg.pinv(observed, hermitian=True)
+    cov = bread @ meat @ bread
+    if robust == "HC1":
+        cov *= n_obs / (n_obs - k)
+    return cov
+
+
+SIGNIFICANCE = ((0.001, "***"), (0.01, "**"), (0.05, "*"), (0.1, "."), (1.0, " "))
+
+
+def feature_names(estimator, n_features):
+    """The estimator's ``feature_names_in_``, else ``x0, x1, ...``."""
+    names = getattr(estimator, "feature_names_in_", None)
+    return [str(n) for n in names] if names is not None else [f"x{j}" for j in range(n_features)]
+
+
+class InferenceMixin:
+    """``coef_table``, ``covariance_matrix`` and ``summary`` for estimators ending in a GLM.
+
+    The estimator provides ``_output_glm(X, y, sample_weight, offset)`` (an
+    :class:`OutputGLM`) and calls ``_fit_inference`` at the end of ``fit``.
+    """
+
+    def _fit_inference(self, X, y, sample_weight, offset, n_iter=None):
+        out = self._output_glm(X, y, sample_weight, offset)
+        for name, value in fit_statistics(out).items():
+            setattr(self, name, value)
+        n_params = len(parameter_names(out))
+        matrices = None
+        if out.design.shape[0] * n_params**2 <= INFERENCE_MAX_COST:
+            matrices = information_matrices(out)
+        self._inference = {
+            "matrices": matrices,
+            "names": parameter_names(out),
+            "estimates": estimates(out),
+            "active": _active(out),
+            "t_test": out.family is not None and out.family.has_dispersion,
+            "penalised": bool(out.l2 or out.l1),
+            "n_obs": float(out.w.sum()),
+            "null_df": float(out.w.sum())
+            - ((out.coef.shape[0] - 1 if out.multinomial else 1) if out.fit_intercept else 0),
+            "k": out.n_params(),
+            "multinomial": out.multinomial,
+        }
+
+    def _inference_state(self, X, y, sample_weight, offset):
+        if not hasattr(self, "_inference"):
+            raise AttributeError(
+                "Inference needs a model fitted with fit(); this one has none (not fitted, "
+                "or fitted by partial_fit)."
+            )
+        state = dict(self._inference)
+        if X is not None:
+            if y is None:
+                raise ValueError("Pass y together with X: the training data of the fit.")
+            out = self._output_glm(X, y, sample_weight, offset)
+            state["matrices"] = information_matrices(out)
+            state["dispersion"] = fit_statistics(out)["dispersion_"]
+        elif state["matrices"] is None:
+            raise ValueError(
+                f"The information matrix was not stored at fit time (n_samples * n_params^2 "
+                f"> {INFERENCE_MAX_COST:.0e} multiply-adds); pass the training data: "
+                "coef_table(X, y, sample_weight=..., offset=...)."
+            )
+        state.setdefault("dispersion", self.dispersion_)
+        return state
+
+    def covariance_matrix(self, X=None, y=None, sample_weight=None, offset=None, robust=None):
+        """Covariance of the estimates (coefficients, then the intercept).
+
+        Parameters
+        ----------
+        X, y, sample_weight, offset : optional
+            The training data, needed only for fits too large to have stored
+            their information matrix (see :data:`INFERENCE_MAX_COST`).
+        robust : {None, "HC0", "HC1"}, default=None
+            ``None``: ``dispersion * (Fisher information + penalty Hessian)^+``;
+            ``"HC0"``/``"HC1"``: sandwich estimators, valid when the variance
+            function is wrong.
+
+        Returns
+        -------
+        covariance : pandas.DataFrame
+            Indexed by parameter name on both axes (L1-zeroed coefficients left out).
+        """
+        import pandas as pd
+
+        if robust not in (None, "HC0", "HC1"):
+            raise ValueError(f"robust must be None, 'HC0' or 'HC1'; got {robust!r}.")
+        state = self._inference_state(X, y, sample_weight, offset)
+        cov = covariance(state["matrices"], state["dispersion"], robust, state["n_obs"], state["k"])
+        names = [n for n, a in zip(state["names"], state["active"], strict=True) if a]
+        index = pd.MultiIndex.from_tuples(names) if state["multinomial"] else names
+        return pd.DataFrame(cov, index=index, columns=index)
+
+    def coef_table(self, X=None, y=None, sample_weight=None, offset=None, *, level=0.95,
+                   robust=None):  # fmt: skip
+        """Estimates, standard errors, test statistics, p-values and confidence intervals.
+
+        Parameters
+        ----------
+        X, y, sample_weight, offset : optional
+            The training data, needed only for fits too large to have stored
+            their information matrix.
+        level : float, default=0.95
+            Confidence level of the intervals.
+        robust : {None, "HC0", "HC1"}, default=None
+            Sandwich standard errors instead of Fisher's.
+
+        Returns
+        -------
+        table : pandas.DataFrame
+            Columns ``estimate``, ``std_error``, ``t`` or ``z``, ``p_value``,
+            ``ci_lower``, ``ci_upper``; one row per parameter (class and feature
+            for multinomial models).  L1-zeroed coefficients have NaN errors.
+        """
+        import pandas as pd
+
+        if not 0 < level < 1:
+            raise ValueError(f"level must lie in (0, 1); got {level!r}.")
+        cov = self.covariance_matrix(X, y, sample_weight, offset, robust=robust).to_numpy()
+        state = self._inference_state(X, y, sample_weight, offset)
+        est = state["estimates"]
+        se = np.full(len(est), np.nan)
+        se[state["active"]] = np.sqrt(np.clip(np.diag(cov), 0, None))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            statistic = est / se
+        use_t = state["t_test"] and robust is None
+        dist = stats.t(self.df_resid_) if use_t else stats.norm()
+        p_value = 2 * dist.sf(np.abs(statistic))
+        q = dist.ppf(0.5 + level / 2)
+        names = state["names"]
+        index = pd.MultiIndex.from_tuples(names, names=["class", "parameter"]) if (
+            state["multinomial"]) else pd.Index(names, name="parameter")  # fmt: skip
+        return pd.DataFrame(
+            {
+                "estimate": est, "std_error": se, "t" if use_t else "z": statistic,
+                "p_value": p_value, "ci_lower": est - q * se, "ci_upper": est + q * se,
+            },
+            index=index,
+        )  # fmt: skip
+
+    def summary(self, X=None, y=None, sample_weight=None, offset=None, *, level=0.95,
+                robust=None):  # fmt: skip
+        """An R-style summary: call, coefficients with significance, deviance, AIC.
+
+        Parameters
+        ----------
+        X, y, sample_weight, offset : optional
+            The training data, for fits too large to have stored their
+            information matrix.
+        level : float, default=0.95
+            Confidence level of the intervals in the table.
+        robust : {None, "HC0", "HC1"}, default=None
+            Sandwich standard errors.
+
+        Returns
+        -------
+        summary : GLMSummary
+            Prints as text; renders as HTML in a notebook.
+        """
+        table = self.coef_table(X, y, sample_weight, offset, level=level, robust=robust)
+        return GLMSummary(self, table, robust)
+
+
+class GLMSummary:
+    """The printed summary of a fitted model (see ``summary()`` of the estimators).
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+    table : pandas.DataFrame
+        Its ``coef_table``.
+    robust : str or None
+        The covariance used.
+    """
+
+    def __init__(self, estimator, table, robust=None):
+        self.estimator = estimator
+        self.table = table
+        self.robust = robust
+
+    def _header(self):
+        est = self.estimator
+        lines = [f"Call: {est!r}"]
+        family = getattr(est, "family_", None)
+        if family is None:
+            lines.append("Model: multinomial logit (softmax output)")
+        else:
+            lines.append(f"Family: {family.name}   Link: {est.link_.name}")
+        if getattr(est, "coefs_", None) is not None and len(est.coefs_) > 1:
+            lines.append(
+                "Output layer of a network: a GLM on the learned features transform(X); "
+                "its errors are conditional on those features (the hidden layers are "
+                "treated as fixed)."
+            )
+        if self.estimator._inference["penalised"]:
+            lines.append(
+                "Warning: the fit is penalised; standard errors come from the penalised "
+                "Hessian and are conditional on the penalty (and on the selected "
+                "coefficients under L1). They are not those of maximum likelihood."
+            )
+        if self.robust:
+            lines.append(f"Standard errors: sandwich ({self.robust}).")
+        return lines
+
+    def _footer(self):
+        est = self.estimator
+        family = getattr(est, "family_", None)
+        name = family.name if family is not None else "multinomial"
+        how = "estimated by Pearson's X^2" if family is not None and family.has_dispersion else (
+            "taken to be 1")  # fmt: skip
+        lines = [
+            f"(Dispersion parameter for the {name} family {how}: {est.dispersion_:.6g})",
+            f"    Null deviance: {est.null_deviance_:.6g}  on "
+            f"{self.estimator._inference['null_df']:.6g} degrees of freedom",
+            f"Residual deviance: {est.deviance_:.6g}  on {est.df_resid_:.6g} degrees of freedom",
+            f"Log-likelihood: {est.loglik_:.6g}   AIC: {est.aic_:.6g}   BIC: {est.bic_:.6g}",
+        ]
+        n_iter = np.ravel(getattr(est, "n_iter_", [None]))[0]
+        if n_iter is not None:
+            lines.append(f"Number of iterations: {n_iter}")
+        return lines
+
+    def _coefficients_text(self):
+        t = self.table
+        stat = "t" if "t" in t.columns else "z"
+        stars = [_stars(p) for p in t["p_value"]]
+        names = [" ".join(map(str, n)) if isinstance(n, tuple) else str(n) for n in t.index]
+        width = max(12, *(len(n) for n in names))
+        head = f"{'':{width}s} {'Estimate':>12s} {'Std. Error':>12s} {stat + ' value':>9s} "
+        head += f"{'Pr(>|' + stat + '|)':>10s}"
+        rows = [head]
+        for name, (_, r), s in zip(names, t.iterrows(), stars, strict=True):
+            rows.append(
+                f"{name:{width}s} {r['estimate']:12.6g} {r['std_error']:12.6g} "
+                f"{r[stat]:9.4g} {_format_p(r['p_value']):>10s} {s}"
+            )
+        rows.append("---\nSignif. codes:  0 '***' 0.001 '**' 0.01 '*' 0.05 '.' 0.1 ' ' 1")
+        return rows
+
+    def __str__(self):
+        return "\n".join(
+            [*self._header(), "", "Coefficients:", *self._coefficients_text(), "",
+             *self._footer()]
+        )  # fmt: skip
+
+    def __repr__(self):
+        return str(self)
+
+    def _repr_html_(self):
+        import html
+
+        head = "".join(f"<p>{html.escape(line)}</p>" for line in self._header())
+        foot = "".join(f"<p>{html.escape(line)}</p>" for line in self._footer())
+        return f"<div>{head}{self.table.to_html(float_format='%.6g')}{foot}</div>"
+
+
+def _stars(p):
+    if not np.isfinite(p):
+        return ""
+    return next(mark for bound, mark in SIGNIFICANCE if p < bound or bound == 1.0).strip()
+
+
+def _format_p(p):
+    if not np.isfinite(p):
+        return "NA"
+    return "<2e-16" if p < 2e-16 else f"{p:.3g}"
