@@ -27,6 +27,7 @@ from ._kernels.multinomial import dense_multinomial_loss_gradient, multinomial_l
 from ._kernels.pointwise import (
     csr_loss_gradient,
     dense_loss_gradient,
+    pointwise_loss,
     pointwise_loss_gradient_hessian,
 )
 from ._threads import parallel_row_blocks
@@ -71,6 +72,13 @@ class GLMLoss:
         if offset is not None:
             eta += offset
         return eta
+
+    def loss(self, y, eta, sample_weight=None):
+        """``sum_i w_i d(y_i, h(eta_i)) / 2`` (float64), on all cores."""
+        y = np.ascontiguousarray(y, dtype=np.float64)
+        eta = np.ascontiguousarray(eta, dtype=np.float64)
+        w = np.empty(0) if sample_weight is None else np.asarray(sample_weight, np.float64)
+        return float(pointwise_loss(*self.codes, y, eta, w))
 
     def pointwise(self, y, eta, sample_weight=None, hessian=False):
         """Per-sample ``w * delta`` (and ``w * fisher``) and the summed loss.

@@ -14,6 +14,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numba
+import numpy as np
 
 _controller = None
 _pool = None  # kept between calls: starting threads costs ~2 ms a call
@@ -62,3 +63,25 @@ def parallel_row_blocks(func, X, weights):
     with single_threaded_blas():
         parts = list(_pool.map(run, range(n_threads)))
     return tuple(sum(items) for items in zip(*parts, strict=True))
+
+
+def parallel_matvec(X, coef):
+    """``X @ coef`` for dense X, its rows split among the pool's threads (single-threaded
+    BLAS each), so that no BLAS thread is left spinning against numba's afterwards."""
+    n, p = X.shape
+    n_threads = max(1, min(numba.get_num_threads(), (n * p) // MIN_ELEMENTS_PER_THREAD))
+    if n_threads == 1:
+        with single_threaded_blas():
+            return X @ coef
+    global _pool
+    if _pool is None or _pool._max_workers < n_threads:
+        _pool = ThreadPoolExecutor(n_threads, thread_name_prefix="skglmnn")
+    bounds = [n * k // n_threads for k in range(n_threads + 1)]
+    out = np.empty((n,) + coef.shape[1:], dtype=np.result_type(X.dtype, coef.dtype))
+
+    def run(k):
+        out[bounds[k] : bounds[k + 1]] = X[bounds[k] : bounds[k + 1]] @ coef
+
+    with single_threaded_blas():
+        list(_pool.map(run, range(n_threads)))
+    return out

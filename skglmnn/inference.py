@@ -36,12 +36,12 @@ Conventions, stated once:
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 from scipy import stats
 
-from ._loss import GLMLoss
+from ._loss import GLMLoss, weighted_gram
+from ._threads import parallel_matvec, single_threaded_blas
 
-INFERENCE_MAX_COST = 10**8
+INFERENCE_MAX_COST = 2 * 10**7
 """Largest ``n_samples * n_params**2`` for which fits store the information matrices."""
 
 
@@ -101,7 +101,10 @@ class OutputGLM:
     def eta(self):
         """Linear predictor(s), shape (n,) or (n, K)."""
         coef = np.asarray(self.coef, dtype=np.float64)
-        eta = np.asarray(self.design @ coef.T) + self.intercept
+        if isinstance(self.design, np.ndarray):
+            eta = parallel_matvec(self.design, coef.T) + self.intercept
+        else:
+            eta = np.asarray(self.design @ coef.T) + self.intercept
         if self.offset is not None:
             eta = eta + self.offset
         return np.asarray(eta, dtype=np.float64)
@@ -143,19 +146,26 @@ def fit_statistics(out):
         deviance, dispersion = -2.0 * loglik, 1.0
     else:
         family = out.family
-        mu = out.link.inverse(eta)
-        deviance = family.deviance(out.y, mu, out.weights)
-        null_deviance = family.deviance(out.y, _null_mean(out), out.weights)
+        loss = GLMLoss(family, out.link)
+        y = out.y.astype(np.float64)
+        # deviances from the loss kernel (half the unit deviance, one exp per sample)
+        deviance = 2.0 * loss.loss(y, eta, out.weights)
+        null_deviance = 2.0 * loss.loss(y, _null_eta(out, loss), out.weights)
+        binary = family.name == "binomial" and np.all((y == 0) | (y == 1))
+        mu = None if binary else out.link.inverse(eta)
         dispersion = 1.0
         if family.has_dispersion:
-            dispersion = family.pearson_dispersion(out.y, mu, out.weights, k)
+            dispersion = family.pearson_dispersion(y, mu, out.weights, k)
         scale = dispersion
         if family.name == "normal" and out.link.name == "identity":
             scale = deviance / n_obs  # statsmodels' llf: the dispersion maximised out
-        try:
-            loglik = family.loglik(out.y, mu, out.weights, scale)
-        except ValueError:  # no density implemented (Tweedie powers above 2 but 3)
-            loglik = np.nan
+        if binary:
+            loglik = -0.5 * deviance  # 0/1 targets: the saturated log-likelihood is 0
+        else:
+            try:
+                loglik = family.loglik(y, mu, out.weights, scale)
+            except ValueError:  # no density implemented (Tweedie powers above 2 but 3)
+                loglik = np.nan
     return {
         "deviance_": float(deviance),
         "null_deviance_": float(null_deviance),
@@ -167,13 +177,13 @@ def fit_statistics(out):
     }
 
 
-def _null_mean(out):
-    """Means of the intercept-only model (with the offset), as statsmodels' null deviance."""
+def _null_eta(out, loss):
+    """Linear predictor of the intercept-only model (with the offset), as statsmodels'
+    null deviance: ``g(weighted mean of y)`` without offset, else a 1-D Newton fit."""
     w = out.w
-    if out.offset is None:
-        return np.full(len(out.y), np.average(out.y, weights=w))
-    loss = GLMLoss(out.family, out.link)
     b = float(out.link.link(np.array([np.average(out.y, weights=w)]))[0])
+    if out.offset is None:
+        return np.full(len(out.y), b)
     if not np.isfinite(b):
         b = 0.0
     for _ in range(100):  # one-parameter Newton (Fisher scoring) with step halving
@@ -186,7 +196,7 @@ def _null_mean(out):
         b -= step
         if abs(step) < 1e-12 * max(1.0, abs(b)):
             break
-    return out.link.inverse(b + out.offset)
+    return b + out.offset
 
 
 def _null_terms(loss, out, b):
@@ -195,56 +205,58 @@ def _null_terms(loss, out, b):
     return value, float(np.sum(grad)), float(np.sum(hess))
 
 
-def _with_intercept(out, design):
-    if not out.fit_intercept:
-        return design
-    ones = np.ones((design.shape[0], 1))
-    if sp.issparse(design):
-        return sp.hstack([design, sp.csr_matrix(ones)]).tocsr()
-    return np.hstack([np.asarray(design, dtype=np.float64), ones])
-
-
 def information_matrices(out):
     """``(I + P, M, J + P)``: penalised Fisher information, the sandwich's meat and
     the penalised observed information.
 
     Rows/columns follow :func:`parameter_names`: coefficients then intercept
     (per class, class-major, for a softmax output).  Coefficients set to zero by
-    an L1 penalty are dropped.
+    an L1 penalty are dropped.  Built from blocked Gram products that never
+    copy the design.
     """
-    Z = _with_intercept(out, out.design)
     w = out.w
     eta = out.eta()
+    X, icpt = out.design, out.fit_intercept
     if out.multinomial:
         proba = _probabilities(eta)
         K = proba.shape[1]
         resid = proba.copy()
         resid[np.arange(len(out.y)), out.y.astype(np.intp)] -= 1.0
-        blocks = [[None] * K for _ in range(K)]
-        for a in range(K):
-            for b in range(K):
-                v = w * proba[:, a] * ((a == b) - proba[:, b])
-                blocks[a][b] = _gram(Z, v)
-        info = np.block(blocks)
-        scores = np.hstack([_scale_rows(Z, resid[:, a]) for a in range(K)])
-        meat = _gram(scores, w)
+        info = np.block([
+            [_gram(X, w * proba[:, a] * ((a == b) - proba[:, b]), icpt) for b in range(K)]
+            for a in range(K)
+        ])  # fmt: skip
+        # the meat's blocks: sum_i w_i r_ia r_ib x_i x_i^T
+        meat = np.block(
+            [[_gram(X, w * resid[:, a] * resid[:, b], icpt) for b in range(K)] for a in range(K)]
+        )
         observed = info
     else:
         loss = GLMLoss(out.family, out.link)
         y = out.y.astype(np.float64)
         _, delta, fisher = loss.pointwise(y, eta, None, hessian=True)
-        info = _gram(Z, w * fisher)
-        meat = _gram(Z, w * delta**2)
+        info = _gram(X, w * fisher, icpt)
+        meat = _gram(X, w * delta**2, icpt)
         observed = info
         if out.link != out.family.canonical_link():  # else the two are equal
-            observed = _gram(Z, w * _observed_weight(loss, y, eta))
+            observed = _gram(X, w * _observed_weight(loss, y, eta), icpt)
     penalty = np.zeros(info.shape[0])
     if out.l2:
-        per_block = np.append(np.ones(out.coef.shape[-1]), np.zeros(int(out.fit_intercept)))
+        per_block = np.append(np.ones(out.coef.shape[-1]), np.zeros(int(icpt)))
         penalty = float(w.sum()) * out.l2 * np.tile(per_block, info.shape[0] // len(per_block))
     keep = _active(out)
     info, observed = info + np.diag(penalty), observed + np.diag(penalty)
     return tuple(m[np.ix_(keep, keep)] for m in (info, meat, observed))
+
+
+def _gram(X, v, fit_intercept):
+    """``[X 1]^T diag(v) [X 1]`` (without the 1 if no intercept) for weights of any sign."""
+    v = np.asarray(v, dtype=np.float64)
+    if np.all(v >= 0):
+        G = weighted_gram(X, v)
+    else:  # weighted_gram takes square roots: split the weights by sign
+        G = weighted_gram(X, np.maximum(v, 0.0)) - weighted_gram(X, np.maximum(-v, 0.0))
+    return G if fit_intercept else G[:-1, :-1]
 
 
 def _observed_weight(loss, y, eta):
@@ -255,18 +267,6 @@ def _observed_weight(loss, y, eta):
     up = loss.pointwise(y, eta + h, None)[1]
     down = loss.pointwise(y, eta - h, None)[1]
     return (up - down) / (2 * h)
-
-
-def _scale_rows(Z, v):
-    if sp.issparse(Z):
-        return np.asarray(sp.diags(v) @ Z.toarray())
-    return Z * v[:, None]
-
-
-def _gram(Z, v):
-    if sp.issparse(Z):
-        return np.asarray((Z.T @ sp.diags(v) @ Z).toarray())
-    return (Z * v[:, None]).T @ Z
 
 
 def _active(out):
@@ -332,14 +332,16 @@ class InferenceMixin:
     :class:`OutputGLM`) and calls ``_fit_inference`` at the end of ``fit``.
     """
 
-    def _fit_inference(self, X, y, sample_weight, offset, n_iter=None):
-        out = self._output_glm(X, y, sample_weight, offset)
-        for name, value in fit_statistics(out).items():
-            setattr(self, name, value)
-        n_params = len(parameter_names(out))
-        matrices = None
-        if out.design.shape[0] * n_params**2 <= INFERENCE_MAX_COST:
-            matrices = information_matrices(out)
+    def _fit_inference(self, X, y, sample_weight, offset):
+        # BLAS threads left spinning by X @ coef would slow down the next numba sweep
+        with single_threaded_blas():
+            out = self._output_glm(X, y, sample_weight, offset)
+            for name, value in fit_statistics(out).items():
+                setattr(self, name, value)
+            n_params = len(parameter_names(out))
+            matrices = None
+            if out.design.shape[0] * n_params**2 <= INFERENCE_MAX_COST:
+                matrices = information_matrices(out)
         self._inference = {
             "matrices": matrices,
             "names": parameter_names(out),

@@ -161,6 +161,22 @@ def pointwise_loss_gradient_hessian(
     return total
 
 
+@parallel_kernel
+def pointwise_loss(family, fpower, link, lpower, pair, y, eta, sample_weight):
+    """Sum of weighted losses only, over row blocks on all cores (for statistics)."""
+    n = y.shape[0]
+    weighted = sample_weight.shape[0] > 0
+    n_blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
+    partial = np.zeros(n_blocks)
+    for b in prange(n_blocks):
+        s = 0.0
+        for i in range(b * BLOCK_ROWS, min(n, (b + 1) * BLOCK_ROWS)):
+            loss = half_deviance_derivatives(family, fpower, link, lpower, pair, y[i], eta[i])[0]
+            s += (sample_weight[i] if weighted else 1.0) * loss
+        partial[b] = s
+    return partial.sum()
+
+
 @loop_kernel
 def sum_partials(partial, out):
     """``out[j] = sum_b partial[b, j]``: the per-block gradients of a parallel sweep, added."""
