@@ -1,4 +1,4 @@
-"""Command line: ``python -m skglmnn demo [--quick] [--seed N]``."""
+"""Command line: ``python -m skglmnn demo [--out DIR] [--quick] [--seed N]``."""
 
 import argparse
 import sys
@@ -19,13 +19,20 @@ def main(argv=None):
     """
     parser = argparse.ArgumentParser(prog="python -m skglmnn", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="fit every family beside statsmodels and OLS")
+    demo = commands.add_parser(
+        "demo", help="show that a network of GLMs reduces to the GLM, and where it wins"
+    )
     demo.add_argument("--quick", action="store_true", help="small data: runs in seconds")
+    demo.add_argument(
+        "--out", default="skglmnn-demo", help="directory for the PNG plots (default: %(default)s)"
+    )
     demo.add_argument("--seed", type=int, default=0, help="seed of the simulated data")
     args = parser.parse_args(argv)
     from . import _demo
 
-    worst = _demo.run(n=2_000 if args.quick else 100_000, seed=args.seed)
+    worst = _demo.run(
+        n=2_000 if args.quick else 100_000, seed=args.seed, plot_dir=args.out, quick=args.quick
+    )
     return 0 if worst < 1e-5 else 1
 
 
