@@ -148,6 +148,18 @@ def hidden_layer_wins(n, rng, out, quick):
     return d2_net > d2_glm, diff, plot
 
 
+def _statsmodels_family(sm, family):
+    """statsmodels' family object for ``family`` with its default link."""
+    F, L = sm.families, sm.families.links
+    link = {"identity": L.Identity, "logit": L.Logit, "log": L.Log}[family.default_link().name]()
+    if family.name == "tweedie":
+        return F.Tweedie(var_power=family.power, link=link)
+    if family.name == "negative_binomial":
+        return F.NegativeBinomial(alpha=family.power, link=link)
+    return {"normal": F.Gaussian, "binomial": F.Binomial, "poisson": F.Poisson,
+            "gamma": F.Gamma, "inverse_gaussian": F.InverseGaussian}[family.name](link)  # fmt: skip
+
+
 def families_beside_statsmodels(n, rng, out):
     """Part 4: every family, GLMRegressor against statsmodels; returns the max diff."""
     try:
@@ -155,21 +167,12 @@ def families_beside_statsmodels(n, rng, out):
     except ImportError:
         out("  statsmodels is not installed: pip install 'skglmnn[demo]' adds this part.")
         return 0.0
-    F, L = sm.families, sm.families.links
     worst = 0.0
     out(f"  {'family':<24s}{'link':<10s}{'max |diff|':>11s}{'ours s':>9s}{'statsmodels s':>15s}")
     for spec in DEMO_FAMILIES:
         family = get_family(spec)
         X, y = simulate(family, n, rng)
-        link = {"identity": L.Identity, "logit": L.Logit, "log": L.Log}[
-            family.default_link().name]()  # fmt: skip
-        sm_family = {
-            "normal": lambda: F.Gaussian(link), "binomial": lambda: F.Binomial(link),
-            "poisson": lambda: F.Poisson(link), "gamma": lambda: F.Gamma(link),
-            "inverse_gaussian": lambda: F.InverseGaussian(link),
-            "tweedie": lambda: F.Tweedie(var_power=family.power, link=link),
-            "negative_binomial": lambda: F.NegativeBinomial(alpha=family.power, link=link),
-        }[family.name]()  # fmt: skip
+        sm_family = _statsmodels_family(sm, family)
         ours, t_ours = _timed(lambda: GLMRegressor(family, tol=1e-10).fit(X, y))  # noqa: B023
         ref, t_ref = _timed(
             lambda: sm.GLM(y, sm.add_constant(X), family=sm_family).fit(tol=1e-12)  # noqa: B023

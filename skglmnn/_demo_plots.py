@@ -24,7 +24,8 @@ def write_plots(directory, linear, logistic, hidden, out=print):
     for ax, data, title in ((axes[0], linear, "linear regression: predicted mean"),
                             (axes[1], logistic, "logistic regression: P(y = 1)")):  # fmt: skip
         ax.scatter(data["glm"][:2000], data["net"][:2000], s=4, alpha=0.5)
-        lo, hi = min(data["glm"].min(), data["net"].min()), max(data["glm"].max(), data["net"].max())
+        both = (data["glm"], data["net"])
+        lo, hi = min(v.min() for v in both), max(v.max() for v in both)
         ax.plot([lo, hi], [lo, hi], color="black", linewidth=1, label="identity line")
         ax.set(xlabel="GLM prediction", ylabel="network (hidden=()) prediction", title=title)
         ax.legend(loc="upper left")
