@@ -120,7 +120,7 @@ class GLMClassifier(InferenceMixin, ClassifierMixin, BaseEstimator):
         The link used (softmax for multiclass problems is the multinomial logit).
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Feature names, when ``X`` has string column names.
 
     See Also

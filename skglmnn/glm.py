@@ -133,7 +133,7 @@ class GLMRegressor(InferenceMixin, RegressorMixin, BaseEstimator):
         Final value of the penalised objective.
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Feature names, when ``X`` has string column names (pandas).
 
     See Also

@@ -436,7 +436,7 @@ class NeuralGLM(TransformerMixin, RegressorMixin, _NeuralBase):
         Output units (1).
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Feature names, when ``X`` has string column names.
 
     See Also
@@ -699,7 +699,7 @@ class NeuralGLMClassifier(TransformerMixin, ClassifierMixin, _NeuralBase):
         Output units (1 for binary problems, K otherwise).
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Feature names, when ``X`` has string column names.
 
     See Also
