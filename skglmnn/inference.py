@@ -128,8 +128,18 @@ def _probabilities(eta):
 
 
 def fit_statistics(out):
-    """``deviance_``, ``null_deviance_``, ``dispersion_``, ``loglik_``, ``aic_``, ``bic_``,
-    ``df_resid_`` of the output GLM ``out``, as a dict."""
+    """The fitted statistics of the output GLM (module docstring).
+
+    Parameters
+    ----------
+    out : OutputGLM
+
+    Returns
+    -------
+    statistics : dict
+        ``deviance_``, ``null_deviance_``, ``dispersion_``, ``loglik_``,
+        ``aic_``, ``bic_`` and ``df_resid_``.
+    """
     w = out.w
     n_obs = float(w.sum())
     k = out.n_params()
@@ -213,6 +223,14 @@ def information_matrices(out):
     (per class, class-major, for a softmax output).  Coefficients set to zero by
     an L1 penalty are dropped.  Built from blocked Gram products that never
     copy the design.
+
+    Parameters
+    ----------
+    out : OutputGLM
+
+    Returns
+    -------
+    information, meat, observed : ndarray of shape (k, k)
     """
     w = out.w
     eta = out.eta()
@@ -280,7 +298,16 @@ def _active(out):
 
 
 def parameter_names(out):
-    """Names of the parameters, in the order of the information matrix."""
+    """Names of the parameters, in the order of the information matrix.
+
+    Parameters
+    ----------
+    out : OutputGLM
+
+    Returns
+    -------
+    names : list of str, or of (class, str) tuples for a softmax output
+    """
     names = list(out.names) + (["intercept"] if out.fit_intercept else [])
     if not out.multinomial:
         return names
@@ -289,7 +316,16 @@ def parameter_names(out):
 
 
 def estimates(out):
-    """All parameters, in the order of :func:`parameter_names`."""
+    """All parameters, in the order of :func:`parameter_names`.
+
+    Parameters
+    ----------
+    out : OutputGLM
+
+    Returns
+    -------
+    estimates : ndarray of shape (n_parameters,)
+    """
     per_class = np.atleast_2d(out.coef)
     intercepts = np.atleast_1d(out.intercept)
     rows = [
@@ -305,6 +341,21 @@ def covariance(matrices, dispersion, robust, n_obs, k):
     The model-based covariance uses Fisher's (expected) information, as R and
     statsmodels' IRLS; the sandwich's bread is the observed information, which
     differs from it for non-canonical links.
+
+    Parameters
+    ----------
+    matrices : tuple of ndarray
+        From :func:`information_matrices`.
+    dispersion : float
+    robust : {None, "HC0", "HC1"}
+    n_obs : float
+        Sum of the weights.
+    k : int
+        Number of estimated mean parameters.
+
+    Returns
+    -------
+    covariance : ndarray of shape (k, k)
     """
     info, meat, observed = matrices
     if robust is None:
@@ -320,7 +371,17 @@ SIGNIFICANCE = ((0.001, "***"), (0.01, "**"), (0.05, "*"), (0.1, "."), (1.0, " "
 
 
 def feature_names(estimator, n_features):
-    """The estimator's ``feature_names_in_``, else ``x0, x1, ...``."""
+    """The estimator's ``feature_names_in_``, else ``x0, x1, ...``.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+    n_features : int
+
+    Returns
+    -------
+    names : list of str
+    """
     names = getattr(estimator, "feature_names_in_", None)
     return [str(n) for n in names] if names is not None else [f"x{j}" for j in range(n_features)]
 

@@ -5,12 +5,12 @@ import inspect
 import pytest
 
 import skglmnn
-from skglmnn import activations, families, links, neural
+from skglmnn import activations, families, inference, links, neural
 
 PUBLIC = sorted(
     {
         (module.__name__, name)
-        for module in (skglmnn, families, links, activations, neural)
+        for module in (skglmnn, families, links, activations, neural, inference)
         for name, obj in vars(module).items()
         if not name.startswith("_")
         and (inspect.isclass(obj) or inspect.isfunction(obj))
