@@ -458,7 +458,7 @@ class NeuralGLM(TransformerMixin, RegressorMixin, _NeuralBase):
     >>> X = rng.normal(size=(400, 2))
     >>> y = rng.poisson(np.exp(np.sin(2 * X[:, 0]) + 0.3 * X[:, 1]))
     >>> net = NeuralGLM(hidden=(16,), activation="tanh", family="poisson", solver="lbfgs",
-    ...                 max_iter=2000, random_state=0).fit(X, y)
+    ...                 alpha=1e-2, max_iter=2000, random_state=0).fit(X, y)
     >>> net.link_, net.out_activation_
     (LogLink(), 'exp')
     >>> net.transform(X).shape
