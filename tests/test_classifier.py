@@ -282,12 +282,16 @@ def test_l1_sparse_input():
     assert_same_model(ours, ref, X)
 
 
+@pytest.mark.parametrize("working_set_max", [2000, 3])
 @pytest.mark.parametrize("n_classes", [2, 3])
-def test_l1_residual_coordinate_descent_for_many_sparse_features(monkeypatch, n_classes):
-    """The Hessian-free inner loop (used beyond GRAM_MAX_FEATURES) gives saga's answer."""
+def test_l1_working_sets_for_many_sparse_features(monkeypatch, n_classes, working_set_max):
+    """The inner loops used beyond GRAM_MAX_FEATURES -- coordinate descent on a working
+    set's Gram matrix, or on the residual once the set outgrows WORKING_SET_MAX --
+    give saga's answer."""
     import skglmnn._solvers.cd as cd
 
     monkeypatch.setattr(cd, "GRAM_MAX_FEATURES", 10)
+    monkeypatch.setattr(cd, "WORKING_SET_MAX", working_set_max)
     rng = np.random.default_rng(4)
     X = sp.random(600, 60, density=0.1, format="csr", random_state=4)
     scores = X @ rng.normal(size=(60, n_classes)) + rng.normal(scale=0.3, size=(600, n_classes))
@@ -296,3 +300,23 @@ def test_l1_residual_coordinate_descent_for_many_sparse_features(monkeypatch, n_
     ref = LogisticRegression(solver="saga", tol=1e-10, max_iter=100_000, **params).fit(X, y)
     ours = GLMClassifier(solver="saga", tol=1e-10, **params).fit(X, y)
     assert_same_model(ours, ref, X)
+
+
+def test_active_gram_is_the_weighted_gram_of_the_working_set():
+    from skglmnn._kernels.cd import active_gram
+
+    rng = np.random.default_rng(5)
+    X = sp.random(500, 40, density=0.3, random_state=1, format="csr")
+    h = rng.random(500)
+    columns = np.array([3, 7, 1, 20, 33, 5])
+    position = np.full(40, -1, dtype=np.int64)
+    position[columns] = np.arange(6)
+    dense = X[:, columns].toarray()
+    expected = dense.T @ (h[:, None] * dense)
+    for chunks in (1, 3):
+        full = active_gram(X.indptr, X.indices, X.data, h, position, 6, chunks, np.zeros((0, 0)))
+        np.testing.assert_allclose(full, expected, rtol=1e-12)
+        grown = active_gram(  # the first four columns' block given, two new columns
+            X.indptr, X.indices, X.data, h, position, 6, chunks, expected[:4, :4].copy()
+        )
+        np.testing.assert_allclose(grown, expected, rtol=1e-12)

@@ -391,10 +391,12 @@ def test_l1_needs_the_cd_solver():
         GLMRegressor(alpha=0.1, l1_ratio=0.5, solver="lbfgs").fit(X, y)
 
 
-def test_lasso_residual_coordinate_descent_for_many_sparse_features(monkeypatch):
+@pytest.mark.parametrize("working_set_max", [2000, 3])
+def test_lasso_working_sets_for_many_sparse_features(monkeypatch, working_set_max):
     import skglmnn._solvers.cd as cd
 
     monkeypatch.setattr(cd, "GRAM_MAX_FEATURES", 10)
+    monkeypatch.setattr(cd, "WORKING_SET_MAX", working_set_max)
     rng = np.random.default_rng(11)
     X = sp.random(400, 50, density=0.2, format="csc", random_state=11)
     y = X @ rng.normal(size=50) + 0.5 + rng.normal(scale=0.1, size=400)

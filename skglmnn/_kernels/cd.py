@@ -3,8 +3,9 @@
 import math
 
 import numpy as np
+from numba import prange
 
-from ._jit import loop_kernel
+from ._jit import loop_kernel, parallel_kernel
 
 
 @loop_kernel
@@ -123,3 +124,63 @@ def cd_quadratic_sparse(
         else:
             full = False
     return sweeps
+
+
+@parallel_kernel
+def active_gram(indptr, indices, data, h, position, n_active, n_chunks, G_old):
+    """``X_A^T diag(h) X_A`` for the active columns A of a CSR matrix X.
+
+    ``position[j]`` is column j's place in A, or -1.  Rows are split into
+    ``n_chunks`` ranges on all cores, each summing ``h_i x_iA x_iA^T`` over its
+    rows' active non-zeros into its own matrix: the cost is that of reading X
+    plus the squared number of active non-zeros per row.  The leading block for
+    the first ``len(G_old)`` columns is copied from ``G_old`` (same h, columns
+    that entered earlier): then only the rows of the new columns are summed.
+    """
+    n_old = G_old.shape[0]
+    n = indptr.shape[0] - 1
+    partial = np.zeros((n_chunks, n_active, n_active))
+    for c in prange(n_chunks):
+        cols = np.empty(n_active, dtype=np.int64)
+        vals = np.empty(n_active)
+        fresh = np.empty(n_active, dtype=np.int64)  # places in cols of the new columns
+        for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
+            m = 0
+            n_fresh = 0
+            for k in range(indptr[i], indptr[i + 1]):
+                a = position[indices[k]]
+                if a >= 0:
+                    cols[m] = a
+                    vals[m] = data[k]
+                    if a >= n_old:
+                        fresh[n_fresh] = m
+                        n_fresh += 1
+                    m += 1
+            hi = h[i]
+            if n_old == 0:
+                for u in range(m):  # one triangle, mirrored below
+                    hu = hi * vals[u]
+                    for v in range(u, m):
+                        a, b = cols[u], cols[v]
+                        if a > b:
+                            a, b = b, a
+                        partial[c, a, b] += hu * vals[v]
+            else:
+                for f in range(n_fresh):  # rows of the new columns only
+                    u = fresh[f]
+                    hu = hi * vals[u]
+                    for v in range(m):
+                        partial[c, cols[u], cols[v]] += hu * vals[v]
+    G = np.zeros((n_active, n_active))
+    for c in range(n_chunks):
+        G += partial[c]
+    if n_old == 0:
+        for a in range(n_active):
+            for b in range(a + 1, n_active):
+                G[b, a] = G[a, b]
+    else:
+        G[:n_old, :n_old] = G_old
+        for a in range(n_old, n_active):
+            for b in range(n_old):
+                G[b, a] = G[a, b]
+    return G
