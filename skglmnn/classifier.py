@@ -344,7 +344,10 @@ class GLMClassifier(InferenceMixin, ClassifierMixin, BaseEstimator):
         penalty, if any, is not part of it: the intercept is treated as free)."""
         sample_weight = check_sample_weight(sample_weight, X)
         weights = self._combined_weights(X, y, sample_weight)
-        codes = np.searchsorted(self.classes_, y).astype(np.float64)
+        if np.array_equal(self.classes_, np.arange(len(self.classes_))):
+            codes = np.asarray(y, dtype=np.float64)  # labels 0..K-1 are their own codes
+        else:
+            codes = np.searchsorted(self.classes_, y).astype(np.float64)
         l1_ratio, C = self._penalty
         weight_sum = X.shape[0] if weights is None else float(weights.sum())
         alpha = 0.0 if np.isinf(C) else 1.0 / (C * weight_sum)

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
+from scipy.special import xlogy
 
 from ._loss import GLMLoss, weighted_gram
 from ._threads import parallel_matvec, single_threaded_blas
@@ -160,8 +161,12 @@ def fit_statistics(out):
         y = out.y.astype(np.float64)
         # deviances from the loss kernel (half the unit deviance, one exp per sample)
         deviance = 2.0 * loss.loss(y, eta, out.weights)
-        null_deviance = 2.0 * loss.loss(y, _null_eta(out, loss), out.weights)
         binary = family.name == "binomial" and np.all((y == 0) | (y == 1))
+        if binary and out.offset is None:  # constant mean ybar: a closed form
+            ybar = float(np.average(y, weights=w))
+            null_deviance = -2.0 * n_obs * (xlogy(ybar, ybar) + xlogy(1 - ybar, 1 - ybar))
+        else:
+            null_deviance = 2.0 * loss.loss(y, _null_eta(out, loss), out.weights)
         mu = None if binary else out.link.inverse(eta)
         dispersion = 1.0
         if family.has_dispersion:
