@@ -320,3 +320,31 @@ def test_active_gram_is_the_weighted_gram_of_the_working_set():
             X.indptr, X.indices, X.data, h, position, 6, chunks, expected[:4, :4].copy()
         )
         np.testing.assert_allclose(grown, expected, rtol=1e-12)
+
+
+def test_owlqn_pseudo_gradient_is_the_minimal_subgradient():
+    from skglmnn._solvers.owlqn import pseudo_gradient
+
+    theta = np.array([0.5, -0.2, 0.0, 0.0, 0.0])
+    grad = np.array([0.1, 0.1, 0.3, -0.05, -0.7])
+    weights = np.array([0.2, 0.2, 0.2, 0.2, 0.0])
+    expected = [0.1 + 0.2, 0.1 - 0.2, 0.3 - 0.2, 0.0, -0.7]  # the last is unpenalised
+    np.testing.assert_allclose(pseudo_gradient(theta, grad, weights), expected)
+
+
+def test_multinomial_l1_reaches_the_kkt_conditions():
+    """OWL-QN's answer satisfies the optimality conditions of the L1 problem to tol."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(3000, 8))
+    y = np.argmax(X @ rng.normal(size=(8, 4)) + rng.gumbel(size=(3000, 4)), axis=1)
+    C = 0.01
+    clf = GLMClassifier(C=C, l1_ratio=1.0, solver="saga", tol=1e-8).fit(X, y)
+    assert np.any(clf.coef_ == 0) and clf.n_iter_[0] < 200
+    # gradient of the mean log-loss in the coefficients
+    proba = clf.predict_proba(X)
+    onehot = np.eye(4)[y]
+    grad = (proba - onehot).T @ X / len(y)
+    l1 = 1.0 / (C * len(y))
+    nonzero = clf.coef_ != 0
+    np.testing.assert_allclose(grad[nonzero], -l1 * np.sign(clf.coef_[nonzero]), atol=1e-7)
+    assert np.all(np.abs(grad[~nonzero]) <= l1 + 1e-7)

@@ -224,38 +224,6 @@ class MultinomialProblem:
         """Length of theta."""
         return self.n_classes * (self.n_features + self.fit_intercept)
 
-    def l2_diagonal(self):
-        """The L2 part of one class block's Hessian: alpha on coef, 0 on the intercept."""
-        diag = np.full(self.shape[1], self.alpha)
-        if self.fit_intercept:
-            diag[-1] = 0.0
-        return diag
-
-    def class_fisher_weights(self, theta, k):
-        """Per-sample ``w p_k (1 - p_k)``: the Fisher weights of class k's block."""
-        coef, intercept = self.split(theta)
-        p_k = self.loss.probabilities(self.X, coef, intercept)[:, k]
-        weights = p_k * (1.0 - p_k)
-        if self.sample_weight is not None:
-            weights *= self.sample_weight
-        return weights
-
-    def class_hessian(self, theta, k):
-        """Fisher Hessian of F in the parameters of class k (its diagonal block).
-
-        ``[X 1]^T diag(w p_k (1 - p_k)) [X 1] / sum(w) + alpha`` on the coefficients:
-        the exact block of the multinomial Hessian that belongs to one class.
-        """
-        from .._loss import weighted_gram
-
-        weights = self.class_fisher_weights(theta, k)
-        H = weighted_gram(self.X, weights.astype(self.X.dtype, copy=False))
-        if not self.fit_intercept:
-            H = H[:-1, :-1]
-        H /= self.weight_sum
-        H[np.diag_indices(self.n_features)] += self.alpha
-        return H
-
     def split(self, theta):
         """``(coef, intercept)`` of shapes (K, p) and (K,)."""
         matrix = np.reshape(theta, self.shape)
