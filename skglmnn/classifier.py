@@ -336,7 +336,18 @@ class GLMClassifier(InferenceMixin, ClassifierMixin, BaseEstimator):
         self.link_ = link
         self.family_ = BinomialFamily() if n_classes == 2 else None
         self._penalty = (l1_ratio, C)
-        self._fit_inference(X, y, sample_weight, offset)
+        # the deviance from the solver's last objective saves a pass over X
+        theta_coef, b = problem.split(result.theta)
+        theta_coef = np.ravel(theta_coef)
+        penalty = 0.5 * problem.alpha * float(theta_coef @ theta_coef)
+        if n_classes == 2:
+            penalty += 0.5 * problem.intercept_penalty * b * b
+        if solver == "cd":
+            penalty += l1 * float(np.abs(theta_coef).sum())
+            if n_classes == 2:
+                penalty += self._intercept_penalty(l1) * abs(b)
+        deviance = 2.0 * problem.weight_sum * (result.objective - penalty)
+        self._fit_inference(X, y, sample_weight, offset, deviance=deviance)
         return self
 
     def _output_glm(self, X, y, sample_weight, offset):

@@ -73,6 +73,9 @@ class OutputGLM:
         Names of the design's columns.
     classes : array-like or None
         Class labels of a softmax output (for the parameter names).
+    deviance : float or None
+        The deviance, when the solver's last objective gives it (then binary
+        models need no pass over the design for their statistics).
     """
 
     design: object
@@ -88,6 +91,7 @@ class OutputGLM:
     l1: float
     names: list
     classes: object = None
+    deviance: float | None = None
 
     @property
     def multinomial(self):
@@ -145,23 +149,26 @@ def fit_statistics(out):
     n_obs = float(w.sum())
     k = out.n_params()
     df_resid = n_obs - k
-    eta = out.eta()
     if out.multinomial:
-        proba = _probabilities(eta)
         codes = out.y.astype(np.intp)
-        nll = -np.log(np.maximum(proba[np.arange(len(codes)), codes], np.finfo(float).tiny))
-        loglik = -float(w @ nll)
-        counts = np.bincount(codes, weights=w, minlength=proba.shape[1])
-        share = counts[codes] / n_obs
-        null_deviance = -2.0 * float(w @ np.log(share))
+        if out.deviance is None:
+            proba = _probabilities(out.eta())
+            nll = -np.log(np.maximum(proba[np.arange(len(codes)), codes], np.finfo(float).tiny))
+            loglik = -float(w @ nll)
+        else:
+            loglik = -0.5 * out.deviance
+        counts = np.bincount(codes, weights=w, minlength=out.coef.shape[0])
+        # the null model predicts each class's share: sum_k n_k log(n_k / n)
+        null_deviance = -2.0 * float(xlogy(counts, counts / n_obs).sum())
         deviance, dispersion = -2.0 * loglik, 1.0
     else:
         family = out.family
         loss = GLMLoss(family, out.link)
         y = out.y.astype(np.float64)
-        # deviances from the loss kernel (half the unit deviance, one exp per sample)
-        deviance = 2.0 * loss.loss(y, eta, out.weights)
         binary = family.name == "binomial" and np.all((y == 0) | (y == 1))
+        eta = None if binary and out.deviance is not None else out.eta()
+        # deviances from the loss kernel (half the unit deviance, one exp per sample)
+        deviance = out.deviance if eta is None else 2.0 * loss.loss(y, eta, out.weights)
         if binary and out.offset is None:  # constant mean ybar: a closed form
             ybar = float(np.average(y, weights=w))
             null_deviance = -2.0 * n_obs * (xlogy(ybar, ybar) + xlogy(1 - ybar, 1 - ybar))
@@ -398,10 +405,11 @@ class InferenceMixin:
     :class:`OutputGLM`) and calls ``_fit_inference`` at the end of ``fit``.
     """
 
-    def _fit_inference(self, X, y, sample_weight, offset):
+    def _fit_inference(self, X, y, sample_weight, offset, deviance=None):
         # BLAS threads left spinning by X @ coef would slow down the next numba sweep
         with single_threaded_blas():
             out = self._output_glm(X, y, sample_weight, offset)
+            out.deviance = deviance
             for name, value in fit_statistics(out).items():
                 setattr(self, name, value)
             n_params = len(parameter_names(out))

@@ -243,3 +243,21 @@ def test_bad_arguments():
     net = NeuralGLM(hidden=(2,), random_state=0).partial_fit(X, y)
     with pytest.raises(AttributeError, match="partial_fit"):
         net.coef_table()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [dict(), dict(solver="newton-cholesky", C=0.1), dict(solver="liblinear", C=0.5),
+     dict(solver="saga", l1_ratio=1.0, C=0.05), dict(C=np.inf, link="probit")],
+)  # fmt: skip
+def test_classifier_deviance_from_the_objective_is_the_deviance(params):
+    """Binary fits take the deviance from the solver's last objective; check it."""
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)[:, :8]
+    w = np.random.default_rng(0).uniform(0.5, 2.0, len(y))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = GLMClassifier(tol=1e-8, max_iter=1000, **params).fit(X, y, sample_weight=w)
+    p = model.predict_proba(X)[np.arange(len(y)), y]
+    np.testing.assert_allclose(model.deviance_, -2 * w @ np.log(p), rtol=1e-9)
+    np.testing.assert_allclose(model.loglik_, w @ np.log(p), rtol=1e-9)
