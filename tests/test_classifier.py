@@ -348,3 +348,18 @@ def test_multinomial_l1_reaches_the_kkt_conditions():
     nonzero = clf.coef_ != 0
     np.testing.assert_allclose(grad[nonzero], -l1 * np.sign(clf.coef_[nonzero]), atol=1e-7)
     assert np.all(np.abs(grad[~nonzero]) <= l1 + 1e-7)
+
+
+@pytest.mark.parametrize(
+    "y",
+    [np.array([3, 1, 3, 7, 1]), np.array([True, False, True]), np.array(["b", "a", "b"]),
+     np.array([2.5, 1.0, 2.5]), np.array([-5, 10**12, -5]), np.array([4, 4, 2], dtype=np.uint8)],
+)  # fmt: skip
+def test_encode_labels_is_unique_with_inverse(y):
+    from skglmnn.classifier import encode_labels
+
+    classes, codes = encode_labels(y)
+    expected_classes, expected_codes = np.unique(y, return_inverse=True)
+    np.testing.assert_array_equal(classes, expected_classes)
+    np.testing.assert_array_equal(codes, expected_codes)
+    assert classes.dtype == expected_classes.dtype
