@@ -314,12 +314,23 @@ def test_active_gram_is_the_weighted_gram_of_the_working_set():
     dense = X[:, columns].toarray()
     expected = dense.T @ (h[:, None] * dense)
     for chunks in (1, 3):
-        full = active_gram(X.indptr, X.indices, X.data, h, position, 6, chunks, np.zeros((0, 0)))
+        full, hx = active_gram(
+            X.indptr, X.indices, X.data, h, position, 6, chunks, np.zeros((0, 0))
+        )
         np.testing.assert_allclose(full, expected, rtol=1e-12)
-        grown = active_gram(  # the first four columns' block given, two new columns
+        np.testing.assert_allclose(hx, h @ dense, rtol=1e-12)
+        grown, _ = active_gram(  # the first four columns' block given, two new columns
             X.indptr, X.indices, X.data, h, position, 6, chunks, expected[:4, :4].copy()
         )
         np.testing.assert_allclose(grown, expected, rtol=1e-12)
+    from skglmnn._kernels.cd import csr_matvec, csr_rmatvec
+
+    v, u = rng.normal(size=40), rng.normal(size=500)
+    out = np.empty(500)
+    csr_matvec(X.indptr, X.indices, X.data, v, out)
+    np.testing.assert_allclose(out, X @ v, rtol=1e-12)
+    np.testing.assert_allclose(csr_rmatvec(X.indptr, X.indices, X.data, u, 40, 3), X.T @ u,
+                               rtol=1e-12)  # fmt: skip
 
 
 def test_owlqn_pseudo_gradient_is_the_minimal_subgradient():

@@ -136,10 +136,13 @@ def active_gram(indptr, indices, data, h, position, n_active, n_chunks, G_old):
     plus the squared number of active non-zeros per row.  The leading block for
     the first ``len(G_old)`` columns is copied from ``G_old`` (same h, columns
     that entered earlier): then only the rows of the new columns are summed.
+    Also returns ``sum_i h_i x_ia`` for every active column a (the intercept's
+    row of the Gram matrix).
     """
     n_old = G_old.shape[0]
     n = indptr.shape[0] - 1
     partial = np.zeros((n_chunks, n_active, n_active))
+    partial_hx = np.zeros((n_chunks, n_active))
     for c in prange(n_chunks):
         cols = np.empty(n_active, dtype=np.int64)
         vals = np.empty(n_active)
@@ -157,6 +160,8 @@ def active_gram(indptr, indices, data, h, position, n_active, n_chunks, G_old):
                         n_fresh += 1
                     m += 1
             hi = h[i]
+            for u in range(m):
+                partial_hx[c, cols[u]] += hi * vals[u]
             if n_old == 0:
                 for u in range(m):  # one triangle, mirrored below
                     hu = hi * vals[u]
@@ -172,8 +177,10 @@ def active_gram(indptr, indices, data, h, position, n_active, n_chunks, G_old):
                     for v in range(m):
                         partial[c, cols[u], cols[v]] += hu * vals[v]
     G = np.zeros((n_active, n_active))
+    hx = np.zeros(n_active)
     for c in range(n_chunks):
         G += partial[c]
+        hx += partial_hx[c]
     if n_old == 0:
         for a in range(n_active):
             for b in range(a + 1, n_active):
@@ -183,4 +190,32 @@ def active_gram(indptr, indices, data, h, position, n_active, n_chunks, G_old):
         for a in range(n_old, n_active):
             for b in range(n_old):
                 G[b, a] = G[a, b]
-    return G
+    return G, hx
+
+
+@parallel_kernel
+def csr_matvec(indptr, indices, data, v, out):
+    """``out = X v`` for CSR X, rows split over all cores."""
+    n = indptr.shape[0] - 1
+    for i in prange(n):
+        acc = 0.0
+        for k in range(indptr[i], indptr[i + 1]):
+            acc += data[k] * v[indices[k]]
+        out[i] = acc
+
+
+@parallel_kernel
+def csr_rmatvec(indptr, indices, data, u, n_features, n_chunks):
+    """``X^T u`` for CSR X: row ranges on all cores, each into its own vector, then summed."""
+    n = indptr.shape[0] - 1
+    partial = np.zeros((n_chunks, n_features))
+    for c in prange(n_chunks):
+        for i in range(c * n // n_chunks, (c + 1) * n // n_chunks):
+            ui = u[i]
+            if ui != 0.0:
+                for k in range(indptr[i], indptr[i + 1]):
+                    partial[c, indices[k]] += data[k] * ui
+    out = np.zeros(n_features)
+    for c in range(n_chunks):
+        out += partial[c]
+    return out
