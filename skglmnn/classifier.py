@@ -49,6 +49,32 @@ def encode_labels(y):
     return classes, np.searchsorted(classes, y)
 
 
+def class_sample_weights(class_weight, classes, y, codes, sample_weight):
+    """Per-sample weights: ``class_weight`` (dict or "balanced") times ``sample_weight``.
+
+    Parameters
+    ----------
+    class_weight : dict, "balanced" or None
+    classes : ndarray of shape (n_classes,)
+    y : ndarray of shape (n_samples,)
+        Labels.
+    codes : ndarray of shape (n_samples,)
+        Each label's index in ``classes``.
+    sample_weight : ndarray of shape (n_samples,) or None
+
+    Returns
+    -------
+    weights : ndarray of shape (n_samples,) or None
+        None when neither weight is given.
+    """
+    if class_weight is None:
+        return sample_weight
+    per_class = compute_class_weight(class_weight, classes=classes, y=y,
+                                     sample_weight=sample_weight)  # fmt: skip
+    weights = per_class[np.asarray(codes, dtype=np.intp)]
+    return weights if sample_weight is None else weights * sample_weight
+
+
 def _check_solver(solver, penalty, dual):
     """The solver/penalty/dual combinations scikit-learn rejects, with its messages."""
     if solver not in ("liblinear", "saga") and penalty not in ("l2", None):
@@ -392,13 +418,10 @@ class GLMClassifier(InferenceMixin, ClassifierMixin, BaseEstimator):
 
     def _combined_weights(self, X, y, sample_weight):
         sample_weight = check_sample_weight(sample_weight, X)
-        if self.class_weight is None:
-            return sample_weight
-        per_class = compute_class_weight(
-            self.class_weight, classes=self.classes_, y=y, sample_weight=sample_weight
+        weights = class_sample_weights(
+            self.class_weight, self.classes_, y, np.searchsorted(self.classes_, y), sample_weight
         )
-        weights = per_class[np.searchsorted(self.classes_, y)].astype(X.dtype)
-        return weights if sample_weight is None else weights * sample_weight
+        return None if weights is None else weights.astype(X.dtype, copy=False)
 
     def _intercept_penalty(self, strength):
         """liblinear's penalty on the intercept: a constant feature of value intercept_scaling."""

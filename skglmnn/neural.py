@@ -18,7 +18,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -34,7 +33,7 @@ from ._solvers.network import (
 )
 from ._validation import FLOAT_DTYPES, check_offset, check_sample_weight
 from .activations import ACTIVATIONS, ALIASES, get_activation
-from .classifier import BINARY_LINKS
+from .classifier import BINARY_LINKS, class_sample_weights
 from .families import BinomialFamily, Family, get_family
 from .inference import InferenceMixin, OutputGLM, feature_names
 from .links import LINKS, Link, get_link
@@ -826,13 +825,9 @@ class NeuralGLMClassifier(TransformerMixin, ClassifierMixin, _NeuralBase):
                 f"use one of {', '.join(BINARY_LINKS)}."
             )
         codes = np.searchsorted(self.classes_, y).astype(np.float64)
-        weights = check_sample_weight(sample_weight, X)
-        if self.class_weight is not None:
-            per_class = compute_class_weight(
-                self.class_weight, classes=self.classes_, y=y, sample_weight=weights
-            )
-            cw = per_class[codes.astype(np.intp)]
-            weights = cw if weights is None else cw * weights
+        weights = class_sample_weights(
+            self.class_weight, self.classes_, y, codes, check_sample_weight(sample_weight, X)
+        )
         if n_classes == 2:
             return codes, BinomialFamily(), link, 1, weights
         return codes, None, None, n_classes, weights
@@ -845,13 +840,9 @@ class NeuralGLMClassifier(TransformerMixin, ClassifierMixin, _NeuralBase):
         """The output layer as :mod:`skglmnn.inference` sees it: a GLM on the features."""
         design, names = self._output_design(X)
         codes = np.searchsorted(self.classes_, y).astype(np.float64)
-        weights = check_sample_weight(sample_weight, design)
-        if self.class_weight is not None:
-            per_class = compute_class_weight(
-                self.class_weight, classes=self.classes_, y=y, sample_weight=weights
-            )
-            cw = per_class[codes.astype(np.intp)]
-            weights = cw if weights is None else cw * weights
+        weights = class_sample_weights(
+            self.class_weight, self.classes_, y, codes, check_sample_weight(sample_weight, design)
+        )
         binary = self.n_outputs_ == 1
         return OutputGLM(
             design, codes, weights, check_offset(offset, design) if offset is not None else None,
