@@ -176,8 +176,10 @@ def fit_statistics(out):
             null_deviance = 2.0 * loss.loss(y, _null_eta(out, loss), out.weights)
         mu = None if binary else out.link.inverse(eta)
         dispersion = 1.0
-        if family.has_dispersion:
-            dispersion = family.pearson_dispersion(y, mu, out.weights, k)
+        if family.has_dispersion:  # undefined without residual degrees of freedom
+            dispersion = (
+                family.pearson_dispersion(y, mu, out.weights, k) if df_resid > 0 else np.nan
+            )
         scale = dispersion
         if family.name == "normal" and out.link.name == "identity":
             scale = deviance / n_obs  # statsmodels' llf: the dispersion maximised out

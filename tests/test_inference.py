@@ -261,3 +261,11 @@ def test_classifier_deviance_from_the_objective_is_the_deviance(params):
     p = model.predict_proba(X)[np.arange(len(y)), y]
     np.testing.assert_allclose(model.deviance_, -2 * w @ np.log(p), rtol=1e-9)
     np.testing.assert_allclose(model.loglik_, w @ np.log(p), rtol=1e-9)
+
+
+def test_no_residual_degrees_of_freedom_give_nan_dispersion_without_warnings():
+    X = np.array([[0.0], [1.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = GLMRegressor(family="gamma").fit(X, [1.0, 2.0])
+    assert model.df_resid_ == 0 and np.isnan(model.dispersion_)
