@@ -399,7 +399,6 @@ class GLMClassifier(InferenceMixin, ClassifierMixin, BaseEstimator):
     def _output_glm(self, X, y, sample_weight, offset):
         """The fitted GLM as :mod:`skglmnn.inference` sees it (liblinear's intercept
         penalty, if any, is not part of it: the intercept is treated as free)."""
-        sample_weight = check_sample_weight(sample_weight, X)
         weights = self._combined_weights(X, y, sample_weight)
         if np.array_equal(self.classes_, np.arange(len(self.classes_))):
             codes = np.asarray(y, dtype=np.float64)  # labels 0..K-1 are their own codes

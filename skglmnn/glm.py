@@ -268,9 +268,7 @@ class GLMRegressor(InferenceMixin, RegressorMixin, BaseEstimator):
         return self
 
     def _output_glm(self, X, y, sample_weight, offset):
-        """The fitted GLM as :mod:`skglmnn.inference` sees it."""
-        if y is not None and X is not None and not hasattr(X, "dtype"):
-            X = np.asarray(X)
+        """The fitted GLM as :mod:`skglmnn.inference` sees it (validated inputs)."""
         return OutputGLM(
             X, np.asarray(y, dtype=np.float64), sample_weight, offset, self.coef_,
             self.intercept_, self.fit_intercept, self.family_, self.link_,

@@ -38,9 +38,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 from scipy.special import xlogy
+from sklearn.utils.validation import validate_data
 
 from ._loss import GLMLoss, weighted_gram
 from ._threads import parallel_matvec, single_threaded_blas
+from ._validation import FLOAT_DTYPES, SPARSE_FORMATS, check_offset, check_sample_weight
 
 INFERENCE_MAX_COST = 2 * 10**7
 """Largest ``n_samples * n_params**2`` for which fits store the information matrices."""
@@ -404,7 +406,8 @@ class InferenceMixin:
     """``coef_table``, ``covariance_matrix`` and ``summary`` for estimators ending in a GLM.
 
     The estimator provides ``_output_glm(X, y, sample_weight, offset)`` (an
-    :class:`OutputGLM`) and calls ``_fit_inference`` at the end of ``fit``.
+    :class:`OutputGLM`, from validated inputs) and calls ``_fit_inference`` at the
+    end of ``fit``.
     """
 
     def _fit_inference(self, X, y, sample_weight, offset, deviance=None):
@@ -442,6 +445,12 @@ class InferenceMixin:
         if X is not None:
             if y is None:
                 raise ValueError("Pass y together with X: the training data of the fit.")
+            X = validate_data(self, X, accept_sparse=SPARSE_FORMATS, dtype=FLOAT_DTYPES,
+                              reset=False)  # fmt: skip
+            y = np.asarray(y).ravel()
+            if y.shape[0] != X.shape[0]:
+                raise ValueError(f"y has {y.shape[0]} samples, but X has {X.shape[0]}.")
+            sample_weight, offset = check_sample_weight(sample_weight, X), check_offset(offset, X)
             out = self._output_glm(X, y, sample_weight, offset)
             state["matrices"] = information_matrices(out)
             state["dispersion"] = fit_statistics(out)["dispersion_"]

@@ -180,11 +180,11 @@ class _NeuralBase(InferenceMixin, BaseEstimator):
         return self
 
     def _output_design(self, X):
-        """The output GLM's design: X itself without hidden layers, else the features."""
-        X = validate_data(self, X, accept_sparse=_SPARSE, dtype=FLOAT_DTYPES, reset=False)
+        """The output GLM's design for validated X: X itself without hidden layers, else
+        the features."""
         if not self.coefs_[:-1]:
             return X, feature_names(self, X.shape[1])
-        features = self.transform(X)
+        features = self._features(X)
         return features, [f"h{j}" for j in range(features.shape[1])]
 
     def _same_shape(self, stack):
@@ -301,8 +301,13 @@ class _NeuralBase(InferenceMixin, BaseEstimator):
         -------
         features : ndarray of shape (n_samples, n_units_last_hidden)
         """
-        stack = self._stack()
+        check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=_SPARSE, dtype=FLOAT_DTYPES, reset=False)
+        return self._features(X)
+
+    def _features(self, X):
+        """``transform`` for validated X."""
+        stack = self._stack()
         if not stack.hidden:
             return X.toarray() if sp.issparse(X) else np.asarray(X)
         theta = stack.pack(self.coefs_, self.intercepts_)

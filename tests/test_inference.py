@@ -269,3 +269,25 @@ def test_no_residual_degrees_of_freedom_give_nan_dispersion_without_warnings():
         warnings.simplefilter("error")
         model = GLMRegressor(family="gamma").fit(X, [1.0, 2.0])
     assert model.df_resid_ == 0 and np.isnan(model.dispersion_)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: GLMRegressor(family="poisson"), lambda: GLMClassifier(),
+     lambda: NeuralGLM(hidden=(3,), family="poisson", solver="lbfgs", random_state=0),
+     lambda: NeuralGLMClassifier(hidden=(), solver="lbfgs")],
+)  # fmt: skip
+def test_pandas_input_keeps_feature_names_and_raises_no_warning(make):
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(200, 3)), columns=["age", "dose", "bmi"])
+    y = rng.poisson(np.exp(0.2 + 0.3 * X["age"]))
+    y = y if "Regressor" in type(make()).__name__ or type(make()) is NeuralGLM else y > 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = make().fit(X, y)
+        table = model.coef_table(X, y)
+        model.predict(X)
+    if not getattr(model, "coefs_", [None])[:-1]:  # no hidden layer: the columns of X
+        assert list(table.index)[:3] == ["age", "dose", "bmi"]
+    pd.testing.assert_frame_equal(table, model.coef_table())
