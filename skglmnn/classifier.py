@@ -75,6 +75,63 @@ def class_sample_weights(class_weight, classes, y, codes, sample_weight):
     return weights if sample_weight is None else weights * sample_weight
 
 
+def class_probabilities(eta, link):
+    """Class probabilities from linear predictors.
+
+    Parameters
+    ----------
+    eta : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        One linear predictor per sample (binary model) or one per class.
+    link : Link
+        The binary model's link (unused for K classes: softmax).
+
+    Returns
+    -------
+    proba : ndarray of shape (n_samples, n_classes)
+        ``[1 - h(eta), h(eta)]``, or the softmax of ``eta``.
+    """
+    if eta.ndim == 1:
+        mu = link.inverse(eta)
+        return np.column_stack([1 - mu, mu])
+    eta = eta - eta.max(axis=1, keepdims=True)
+    proba = np.exp(eta)
+    return proba / proba.sum(axis=1, keepdims=True)
+
+
+class LabelsFromProbabilitiesMixin:
+    """``predict`` and ``predict_log_proba`` of a classifier from its ``predict_proba``."""
+
+    def predict_log_proba(self, X, offset=None):
+        """Logarithms of ``predict_proba``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        offset : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X, offset))
+
+    def predict(self, X, offset=None):
+        """Most probable class of each sample.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        offset : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        return self.classes_[np.argmax(self.predict_proba(X, offset), axis=1)]
+
+
 def _check_solver(solver, penalty, dual):
     """The solver/penalty/dual combinations scikit-learn rejects, with its messages."""
     if solver not in ("liblinear", "saga") and penalty not in ("l2", None):
@@ -91,7 +148,7 @@ def _check_solver(solver, penalty, dual):
         )
 
 
-class GLMClassifier(InferenceMixin, ClassifierMixin, BaseEstimator):
+class GLMClassifier(LabelsFromProbabilitiesMixin, InferenceMixin, ClassifierMixin, BaseEstimator):
     """Logistic regression, and binary GLMs with other links: a drop-in ``LogisticRegression``.
 
     Same parameters, defaults, validation errors and fitted attributes as
@@ -506,43 +563,7 @@ class GLMClassifier(InferenceMixin, ClassifierMixin, BaseEstimator):
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        eta = self.linear_predictor(X, offset)
-        if eta.ndim == 1:
-            mu = self.link_.inverse(eta)
-            return np.column_stack([1 - mu, mu])
-        eta = eta - eta.max(axis=1, keepdims=True)
-        proba = np.exp(eta)
-        return proba / proba.sum(axis=1, keepdims=True)
-
-    def predict_log_proba(self, X, offset=None):
-        """Logarithms of ``predict_proba``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        offset : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X, offset))
-
-    def predict(self, X, offset=None):
-        """Most probable class of each sample.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        offset : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-        """
-        proba = self.predict_proba(X, offset)
-        return self.classes_[np.argmax(proba, axis=1)]
+        return class_probabilities(self.linear_predictor(X, offset), self.link_)
 
     def sparsify(self):
         """Store ``coef_`` as a scipy.sparse CSR matrix (predictions unchanged).

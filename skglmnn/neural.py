@@ -33,7 +33,12 @@ from ._solvers.network import (
 )
 from ._validation import FLOAT_DTYPES, check_offset, check_sample_weight
 from .activations import ACTIVATIONS, ALIASES, get_activation
-from .classifier import BINARY_LINKS, class_sample_weights
+from .classifier import (
+    BINARY_LINKS,
+    LabelsFromProbabilitiesMixin,
+    class_probabilities,
+    class_sample_weights,
+)
 from .families import BinomialFamily, Family, get_family
 from .inference import InferenceMixin, OutputGLM, feature_names
 from .links import LINKS, Link, get_link
@@ -611,7 +616,9 @@ class NeuralGLM(TransformerMixin, RegressorMixin, _NeuralBase):
         return tags
 
 
-class NeuralGLMClassifier(TransformerMixin, ClassifierMixin, _NeuralBase):
+class NeuralGLMClassifier(
+    LabelsFromProbabilitiesMixin, TransformerMixin, ClassifierMixin, _NeuralBase
+):
     """A network of GLM layers with a Bernoulli (any link) or softmax output.
 
     Binary problems end in one Bernoulli unit, ``P(y = classes_[1]) =
@@ -880,44 +887,8 @@ class NeuralGLMClassifier(TransformerMixin, ClassifierMixin, _NeuralBase):
         proba : ndarray of shape (n_samples, n_classes)
         """
         eta, X = self._eta(X, offset)
-        if self.n_outputs_ == 1:
-            mu = self.link_.inverse(eta[:, 0])
-            proba = np.column_stack([1.0 - mu, mu])
-        else:
-            eta -= eta.max(axis=1, keepdims=True)
-            proba = np.exp(eta)
-            proba /= proba.sum(axis=1, keepdims=True)
-        return proba.astype(X.dtype, copy=False)
-
-    def predict_log_proba(self, X, offset=None):
-        """Logarithms of :meth:`predict_proba`.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        offset : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X, offset))
-
-    def predict(self, X, offset=None):
-        """Most probable class labels.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        offset : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-        """
-        check_is_fitted(self)
-        return self.classes_[self.predict_proba(X, offset).argmax(axis=1)]
+        eta = eta[:, 0] if self.n_outputs_ == 1 else eta
+        return class_probabilities(eta, self.link_).astype(X.dtype, copy=False)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
