@@ -18,6 +18,8 @@ when the pair has one.  Dense C-ordered ``X`` takes the one-sweep kernel
 ``X @ coef`` and ``X.T @ g`` in BLAS or scipy.sparse around a pointwise loop.
 """
 
+from functools import partial
+
 import numba
 import numpy as np
 import scipy.sparse as sp
@@ -147,40 +149,48 @@ class GLMLoss:
         return weighted_gram(X, hess_weights)
 
 
-def weighted_gram(X, weights):
-    """``[X 1]^T diag(weights) [X 1]`` as a float64 (p + 1, p + 1) matrix, intercept last.
+def weighted_gram(X, weights, shift=None):
+    """``[X - c, 1]^T diag(weights) [X - c, 1]`` as a float64 (p + 1, p + 1) matrix, intercept last.
 
-    Dense X is processed in blocks of rows with a symmetric rank-k update
-    (BLAS ``syrk``) on ``sqrt(weights) * X_block``, so that no copy of X is
-    made; the rows are split among numba's number of threads, each running
-    single-threaded BLAS (see ``_threads``).  Sparse X uses ``X^T (W X)``,
-    which copies only its non-zeros.
+    ``c = shift`` centres dense columns (the solvers' change of variables,
+    ``_solvers/_scaling.py``): a calendar-year column then costs no digits to
+    cancellation.  Dense X is processed in blocks of rows with a symmetric
+    rank-k update (BLAS ``syrk``) on ``sqrt(weights) * (X_block - c)``, so that
+    no copy of X is made; the rows are split among numba's number of threads,
+    each running single-threaded BLAS (see ``_threads``).  Sparse X (never
+    centred) uses ``X^T (W X)``, which copies only its non-zeros.
     """
     n, p = X.shape
     H = np.zeros((p + 1, p + 1))
     if sp.issparse(X):
+        if shift is not None:
+            raise ValueError("sparse columns are not centred")
         weighted = sp.csr_array(X).multiply(weights[:, None])
         H[:p, :p] = (X.T @ weighted).toarray()
         H[:p, p] = np.asarray(weighted.sum(axis=0)).ravel()
     else:
-        upper, H[:p, p] = parallel_row_blocks(_weighted_gram, X, weights)
+        shift = np.zeros(p) if shift is None else shift
+        upper, H[:p, p] = parallel_row_blocks(partial(_weighted_gram, shift=shift), X, weights)
         H[:p, :p] = np.triu(upper) + np.triu(upper, 1).T
     H[p, :p] = H[:p, p]
     H[p, p] = weights.sum(dtype=np.float64)
     return H
 
 
-def _weighted_gram(X, weights):
-    """``(upper triangle of X^T W X, X^T w)`` in float64 for dense X, block by block."""
+def _weighted_gram(X, weights, shift):
+    """``(upper triangle of Xc^T W Xc, Xc^T w)`` in float64 for dense X, block by block."""
     n, p = X.shape
-    syrk = blas.ssyrk if X.dtype == np.float32 else blas.dsyrk
     upper = np.zeros((p, p))
     colsum = np.zeros(p)
+    centred = np.any(shift != 0)  # centred blocks are float64 (a float32 year loses digits)
     rows = max(256, _HESSIAN_BLOCK_BYTES // (X.itemsize * max(p, 1)))
     for start in range(0, n, rows):
         block = X[start : start + rows]
+        if centred:
+            block = block - shift
         w = weights[start : start + rows]
         scaled = block * np.sqrt(np.maximum(w, 0))[:, None]
+        syrk = blas.ssyrk if scaled.dtype == np.float32 else blas.dsyrk
         upper += syrk(1.0, scaled, trans=1)  # float32 blocks summed in float64
         colsum += w @ block
     return upper, colsum
@@ -235,3 +245,53 @@ class MultinomialLoss:
         grad[:, :p] = np.asarray(X.T @ g).T
         grad[:, p] = g.sum(axis=0, dtype=np.float64)
         return loss, grad
+
+
+def multinomial_gram(X, coef, intercept, weights, shift=None):
+    """Fisher information of the multinomial loss in ``[coef | intercept]``, classes outer.
+
+    .. math:: H = \\sum_i w_i\\, (\\mathrm{diag}(\\mu_i) - \\mu_i \\mu_i^T) \\otimes z_i z_i^T,
+              \\qquad z_i = [x_i - c, 1],
+
+    a (K (p + 1), K (p + 1)) matrix whose block (k, l) is
+    ``Z^T diag(w (mu_k [k = l] - mu_k mu_l)) Z``: the softmax Hessian, which
+    is also the observed one (canonical link).  Computed over blocks of rows:
+    the diagonal blocks by one product per class, the rank-one part by one
+    symmetric update on the rows ``sqrt(w_i) mu_i (x) z_i``.  ``intercept``
+    is the linear predictor at ``x = c`` (the centred intercept).
+    """
+    n, p = X.shape
+    shift = np.zeros(p) if shift is None else shift
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
+    func = partial(_multinomial_gram, coef=np.asarray(coef, np.float64),
+                   intercept=np.asarray(intercept, np.float64), shift=shift)  # fmt: skip
+    if sp.issparse(X):
+        (H,) = func(X, w)
+    else:
+        (H,) = parallel_row_blocks(func, X, w)
+    H = np.triu(H) + np.triu(H, 1).T
+    return H
+
+
+def _multinomial_gram(X, weights, coef, intercept, shift):
+    n, p = X.shape
+    K, q = coef.shape[0], p + 1
+    H = np.zeros((K * q, K * q))
+    rows = max(64, 2**19 // (K * q))
+    for start in range(0, n, rows):
+        block = X[start : start + rows]
+        block = block.toarray() if sp.issparse(block) else np.asarray(block, dtype=np.float64)
+        m = block.shape[0]
+        z = np.empty((m, q))
+        z[:, :p] = block - shift
+        z[:, p] = 1.0
+        eta = z[:, :p] @ coef.T + intercept
+        eta -= eta.max(axis=1, keepdims=True)
+        mu = np.exp(eta)
+        mu /= mu.sum(axis=1, keepdims=True)
+        w = weights[start : start + rows]
+        for k in range(K):
+            H[k * q : (k + 1) * q, k * q : (k + 1) * q] += (z * (w * mu[:, k])[:, None]).T @ z
+        outer = (np.sqrt(w)[:, None, None] * mu[:, :, None] * z[:, None, :]).reshape(m, K * q)
+        H -= blas.dsyrk(1.0, outer, trans=1)
+    return (H,)

@@ -10,18 +10,16 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._loss import GLMLoss, MultinomialLoss
-from ._solvers import SOLVERS, GLMProblem
-from ._solvers._problem import MultinomialProblem
+from ._fit import fit_problem
+from ._loss import MultinomialLoss
+from ._solvers import make_problem
 from ._validation import FLOAT_DTYPES, SPARSE_FORMATS, check_offset, check_sample_weight
 from .families import BinomialFamily
-from .glm import NEWTON_MAX_FEATURES, newton_is_cheap, warn_if_separated
 from .inference import InferenceMixin, OutputGLM, feature_names
 from .links import Link, get_link
 
@@ -399,34 +397,20 @@ class GLMClassifier(LabelsFromProbabilitiesMixin, InferenceMixin, ClassifierMixi
         codes = codes.astype(X.dtype)
         weight_sum = X.shape[0] if weights is None else float(weights.sum(dtype=np.float64))
         alpha = 0.0 if np.isinf(C) else 1.0 / (C * weight_sum)
-        if n_classes == 2:
-            problem = GLMProblem(
-                GLMLoss(BinomialFamily(), link), X, codes, weights, offset, alpha * (1 - l1_ratio),
-                self.fit_intercept,
-                intercept_penalty=self._intercept_penalty(alpha * (1 - l1_ratio)),
-            )  # fmt: skip
-        else:
-            problem = MultinomialProblem(
-                X, codes, weights, alpha * (1 - l1_ratio), self.fit_intercept, n_classes
-            )
-        l1 = alpha * l1_ratio
-        solver = self._choose_solver(X, n_classes, l1)
-        result = SOLVERS[solver](
-            problem, self._initial_theta(problem), self.max_iter, self.tol, self.verbose,
-            **({"l1": l1, "l1_intercept": self._intercept_penalty(l1)} if solver == "cd" else {}),
+        l2, l1 = alpha * (1 - l1_ratio), alpha * l1_ratio
+        problem = make_problem(
+            X, codes, weights, offset, family=BinomialFamily(), link=link, n_classes=n_classes,
+            alpha=l2, l1=l1, fit_intercept=self.fit_intercept,
+            intercept_penalty=(self._intercept_penalty(l2), self._intercept_penalty(l1)),
         )  # fmt: skip
-        if not result.converged and self.max_iter > 0:
-            warnings.warn(
-                f"The solver did not converge to tol={self.tol:g} in {result.n_iter} "
-                "iterations; increase max_iter, scale the data, or add a penalty (lower C). "
-                "Unpenalised separable data have no finite maximum likelihood estimate.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
+        # every name reaches the same optimum; the Newton names ask for Newton steps
+        requested = "newton-if-it-fits" if self.solver.startswith("newton") else "auto"
+        result, solver = fit_problem(self, problem, requested, self._initial_theta(problem),
+                                     self.max_iter, self.tol, self.verbose)  # fmt: skip
+        coef, intercept = problem.to_original(result.theta)
         if n_classes == 2:
-            warn_if_separated(problem, result.theta, l1)
-        coef, intercept = problem.split(result.theta)
-        if n_classes > 2:
+            coef, intercept = coef[0], intercept[0]
+        else:
             # softmax is unchanged by adding one vector to every class: report the
             # representative scikit-learn reports, centred over classes (the
             # penalised coefficients are identified by the penalty already)
@@ -440,16 +424,7 @@ class GLMClassifier(LabelsFromProbabilitiesMixin, InferenceMixin, ClassifierMixi
         self.family_ = BinomialFamily() if n_classes == 2 else None
         self._penalty = (l1_ratio, C)
         # the deviance from the solver's last objective saves a pass over X
-        theta_coef, b = problem.split(result.theta)
-        theta_coef = np.ravel(theta_coef)
-        penalty = 0.5 * problem.alpha * float(theta_coef @ theta_coef)
-        if n_classes == 2:
-            penalty += 0.5 * problem.intercept_penalty * b * b
-        if solver == "cd":
-            penalty += l1 * float(np.abs(theta_coef).sum())
-            if n_classes == 2:
-                penalty += self._intercept_penalty(l1) * abs(b)
-        deviance = 2.0 * problem.weight_sum * (result.objective - penalty)
+        deviance = 2.0 * problem.weight_sum * result.loss
         self._fit_inference(X, y, sample_weight, offset, deviance=deviance)
         return self
 
@@ -485,25 +460,16 @@ class GLMClassifier(LabelsFromProbabilitiesMixin, InferenceMixin, ClassifierMixi
             return 0.0
         return strength / self.intercept_scaling**2
 
-    def _choose_solver(self, X, n_classes, l1):
-        if l1 > 0:
-            return "cd"
-        if n_classes > 2:
-            return "lbfgs"
-        # the name asks for Newton; it is honoured while the p x p Hessian fits
-        if newton_is_cheap(X) or (
-            self.solver == "newton-cholesky" and X.shape[1] <= NEWTON_MAX_FEATURES
-        ):
-            return "newton"
-        return "lbfgs"
-
     def _initial_theta(self, problem):
         if self.warm_start and hasattr(self, "coef_"):
             previous = self.coef_.toarray() if sp.issparse(self.coef_) else self.coef_
             if self.fit_intercept:
                 previous = np.column_stack([previous, self.intercept_])
             if previous.size == problem.n_params:
-                return np.asarray(previous, dtype=np.float64).ravel()
+                previous = np.asarray(previous, dtype=np.float64).reshape(problem.shape)
+                if self.fit_intercept:
+                    return problem.from_original(previous[:, :-1], previous[:, -1])
+                return problem.from_original(previous, np.zeros(problem.shape[0]))
         return problem.initial_theta()
 
     def linear_predictor(self, X, offset=None):

@@ -1,53 +1,19 @@
 """Generalized linear model estimators with a scikit-learn API."""
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._domain import interval_within
+from ._fit import fit_problem
 from ._loss import GLMLoss
-from ._solvers import SOLVERS, GLMProblem
+from ._solvers import GLMProblem
 from ._validation import check_fit_inputs, check_predict_inputs, check_sample_weight
 from .families import Family, get_family
 from .inference import InferenceMixin, OutputGLM, feature_names
 from .links import Link, get_link
-
-# "auto" takes Newton while a Hessian (n p^2 multiply-adds) is cheap: there it is
-# robust to ill-conditioning and exact for rank-deficient X.  Beyond, a one-sweep
-# L-BFGS iteration costs n p against Newton's n p^2 / 2 and wins on time even with
-# twice the iterations: benchmarks/glm.py measured 21 ms against 47 ms at
-# 100k x 20 and 35 ms against 212 ms at 100k x 100 (logistic, tol 1e-6).
-NEWTON_MAX_COST = 10**7
-# A Newton step needs a dense p x p Hessian: beyond this it does not fit.
-NEWTON_MAX_FEATURES = 2000
-
-
-def newton_is_cheap(X):
-    """Whether a Newton step (a p x p Hessian, n p^2 multiply-adds) is cheap for this X."""
-    n, p = X.shape
-    return n * p * p <= NEWTON_MAX_COST and p <= NEWTON_MAX_FEATURES
-
-
-def warn_if_separated(problem, theta, l1=0.0):
-    """ConvergenceWarning when an unpenalised binomial fit separates its 0/1 targets."""
-    if problem.alpha > 0 or l1 > 0 or problem.intercept_penalty > 0:
-        return
-    coef, intercept = problem.split(theta)
-    eta = problem.loss.linear_predictor(problem.X, coef, intercept, problem.offset)
-    if problem.loss.family.separated(problem.y, eta, problem.sample_weight):
-        warnings.warn(
-            "The data are linearly separable: the likelihood grows without bound as the "
-            "coefficients grow, so the maximum likelihood estimate does not exist and the "
-            "coefficients returned depend on the tolerance. Add a penalty to get a finite, "
-            "unique answer.",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
 
 
 def resolve_family_link(family, link):
@@ -227,40 +193,13 @@ class GLMRegressor(InferenceMixin, RegressorMixin, BaseEstimator):
         family, link = resolve_family_link(self.family, self.link)
         X, y, sample_weight, offset = check_fit_inputs(self, X, y, sample_weight, offset, family)
         l1 = self.alpha * self.l1_ratio
-        problem = GLMProblem(
-            GLMLoss(family, link), X, y, sample_weight, offset, self.alpha - l1,
-            self.fit_intercept,
-        )  # fmt: skip
-        solver = self._choose_solver(X, family, link, l1)
-        extra = {"l1": l1} if solver == "cd" else {}
-        result = SOLVERS[solver](
-            problem, self._initial_theta(problem), self.max_iter, self.tol, self.verbose, **extra
-        )
-        if not np.all(np.isfinite(result.theta)):
-            raise ValueError(
-                f"The {solver} solver diverged (non-finite coefficients) for the {family!r} "
-                f"family with the {link!r} link; try solver='newton' or a penalty (alpha > 0)."
-            )
-        if not result.converged:
-            warnings.warn(
-                f"The {solver} solver did not converge to tol={self.tol:g} in "
-                f"{result.n_iter} iterations; increase max_iter or tol, or scale X.",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
-        if result.rank is not None and problem.alpha == 0.0 and l1 == 0.0:
-            columns = "columns and the intercept" if self.fit_intercept else "columns"
-            warnings.warn(
-                f"X is rank deficient: its {columns} span only {result.rank} of "
-                f"{problem.n_params} dimensions, so the maximum likelihood estimate is not "
-                "unique; the one with the smallest ||coef|| is returned.",
-                UserWarning,
-                stacklevel=2,
-            )
-        warn_if_separated(problem, result.theta, l1)
-        coef, intercept = problem.split(result.theta)
-        self.coef_ = coef.astype(X.dtype)
-        self.intercept_ = float(intercept)
+        problem = GLMProblem(GLMLoss(family, link), X, y, sample_weight, offset, self.alpha - l1,
+                             self.fit_intercept, l1=l1)  # fmt: skip
+        result, solver = fit_problem(self, problem, self.solver, self._initial_theta(problem),
+                                     self.max_iter, self.tol, self.verbose)  # fmt: skip
+        coef, intercept = problem.to_original(result.theta)
+        self.coef_ = coef[0].astype(X.dtype)
+        self.intercept_ = float(intercept[0])
         self.family_, self.link_, self.solver_ = family, link, solver
         self.n_iter_ = result.n_iter
         self.objective_ = result.objective
@@ -276,25 +215,9 @@ class GLMRegressor(InferenceMixin, RegressorMixin, BaseEstimator):
             feature_names(self, X.shape[1]),
         )  # fmt: skip
 
-    def _choose_solver(self, X, family, link, l1):
-        if l1 > 0:
-            if self.solver not in ("auto", "cd"):
-                raise ValueError(
-                    f"solver={self.solver!r} cannot handle an L1 penalty (l1_ratio > 0); "
-                    "use solver='cd' or 'auto'."
-                )
-            return "cd"
-        if self.solver != "auto":
-            return self.solver
-        stays_in_domain = link.maps_real_line and interval_within(
-            link.mu_interval, family.mu_interval
-        )
-        return "newton" if (not stays_in_domain or newton_is_cheap(X)) else "lbfgs"
-
     def _initial_theta(self, problem):
         if self.warm_start and hasattr(self, "coef_") and self.coef_.shape == (problem.n_features,):
-            theta = np.asarray(self.coef_, dtype=np.float64)
-            return np.append(theta, self.intercept_) if problem.fit_intercept else theta
+            return problem.from_original(self.coef_, self.intercept_)
         return problem.initial_theta()
 
     def linear_predictor(self, X, offset=None):

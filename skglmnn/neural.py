@@ -24,6 +24,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._kernels import network as K
 from ._layers import CHUNK_ROWS, GLMStack, propagate, row_source
+from ._solvers._scaling import ColumnScaling
 from ._solvers.network import (
     NetworkData,
     OptimizerState,
@@ -176,7 +177,10 @@ class _NeuralBase(InferenceMixin, BaseEstimator):
         data = NetworkData(row_source(X), y_coded, w / mean_w, offset, rows)
         if self.early_stopping and not partial and self.solver != "lbfgs":
             validation = self._validation_scorer(stack, data, val_rows)
-        result = self._solve(stack, data, theta, validation, partial, continuing)
+        scaling = None
+        if self.solver == "lbfgs":  # full-batch training works on standardised inputs
+            scaling = ColumnScaling.of(X, None if weights is None else w, centre=True)
+        result = self._solve(stack, data, theta, validation, partial, continuing, scaling)
         self._store(stack, result, X, partial, continuing, len(rows))
         if partial:
             self.__dict__.pop("_inference", None)  # statistics describe fit() only
@@ -214,11 +218,11 @@ class _NeuralBase(InferenceMixin, BaseEstimator):
             # no hidden layer, no symmetry to break: start where GLMRegressor starts
             stack.coefs(theta)[-1][...] = 0.0
 
-    def _solve(self, stack, data, theta, validation, partial, continuing):
+    def _solve(self, stack, data, theta, validation, partial, continuing, scaling):
         if self.solver == "lbfgs":
             return lbfgs_network_solve(
-                stack, data, theta, self.alpha, max_iter=self.max_iter, tol=self.tol,
-                verbose=self.verbose,
+                stack, data, theta, self.alpha, scaling,
+                max_iter=self.max_iter, tol=self.tol, verbose=self.verbose,
             )  # fmt: skip
         if self._optimizer is None:
             self._optimizer = OptimizerState.new(

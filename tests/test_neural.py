@@ -189,7 +189,9 @@ def test_sparse_fortran_and_float32_inputs_give_the_dense_answer():
         dense = NeuralGLM(**kw).fit(X, y)
         for other in (sp.csr_matrix(X), sp.csc_matrix(X), np.asfortranarray(X)):
             fitted = NeuralGLM(**kw).fit(other, y)
-            np.testing.assert_allclose(fitted.predict(other), dense.predict(X), rtol=1e-9)
+            # the column moments of the input standardisation are summed in another
+            # order for sparse X: 1e-16 differences, grown over 50 non-convex iterations
+            np.testing.assert_allclose(fitted.predict(other), dense.predict(X), rtol=1e-7)
         X32 = X.astype(np.float32)
         single = NeuralGLM(**kw).fit(X32, y)
         widened = NeuralGLM(**kw).fit(X32.astype(np.float64), y)

@@ -1,49 +1,234 @@
-"""The penalised GLM objective in the packed parameter vector ``theta``.
+"""The one problem contract: a penalised GLM objective in internal coordinates.
 
-``theta = [coef, intercept]`` (the intercept last, and absent when
-``fit_intercept=False``).  The objective, as in scikit-learn's GLMs, is
+Every solver minimises
 
 .. math:: F(\\theta) = \\frac{1}{2\\sum_i w_i}\\sum_i w_i\\, d(y_i, \\mu_i)
-          + \\frac{\\alpha}{2}\\lVert \\mathrm{coef}\\rVert_2^2,
+          + \\frac{\\alpha}{2}\\lVert \\mathrm{coef}\\rVert_2^2
+          + \\lambda_1 \\lVert \\mathrm{coef}\\rVert_1
 
-with the intercept unpenalised.  Dividing by ``sum(w)`` makes ``alpha`` and
-``tol`` independent of the number of samples and makes integer weights
-exactly equivalent to repeated rows.
+(the intercept unpenalised, except for liblinear's ``intercept_penalty``)
+through a :class:`Problem`, which owns the whole objective and reports, in the
+solvers' internal coordinates ``theta``:
+
+* ``value_gradient(theta, curvature)``: the smooth part (loss + L2) and its
+  gradient, plus an opaque curvature state for ``hessian``;
+* ``hessian(state)``: the Fisher Hessian of the smooth part;
+* ``l1_weights``: the L1 strength of each entry of theta (None: no L1);
+* ``optimality(theta, grad)``: the largest violation of the optimality
+  conditions (the gradient, or the minimal subgradient under L1) -- the one
+  convergence measure every solver and the final check use;
+* ``flat_directions()``: directions along which F is constant by construction
+  (the softmax's "add one vector to every class").
+
+``theta`` is the (m, p [+ 1]) matrix of the internal coefficients of the
+standardised columns and the intercepts (last column), flattened; m = 1 for a
+GLM with one linear predictor, m = K for the multinomial model.  Because the
+columns are standardised (``_scaling.py``), the gradient is scale-free, and so
+are the tolerance and the convergence rule.  ``to_original`` maps theta back
+to ``(coef, intercept)``.
+
+Dividing the loss by ``sum(w)`` makes ``alpha`` and ``tol`` independent of the
+number of samples and makes integer weights exactly equivalent to repeated rows.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
+
+from .._loss import GLMLoss, MultinomialLoss, multinomial_gram, weighted_gram
+from ._scaling import ColumnScaling
 
 
 @dataclass
 class SolverResult:
-    """What a solver returns.
+    """What every solver returns.
 
     Attributes
     ----------
     theta : ndarray
-        Final parameters, ``[coef, intercept]`` (intercept last if fitted).
-    objective : float
-        ``F(theta)``.
+        Final parameters, internal coordinates (``Problem.to_original`` maps them back).
+    loss : float
+        Mean half deviance (the data part of F).
+    penalty : float
+        The penalty part of F (L2 and L1).
     n_iter : int
-        Iterations (Newton steps, L-BFGS iterations).
+        Iterations (Newton steps, L-BFGS / OWL-QN iterations).
     converged : bool
-        Whether the gradient tolerance was met.
+        Whether the optimality measure met ``tol``.
+    optimality : float
+        The optimality measure at ``theta`` (``Problem.optimality``).
+    stagnated : bool
+        The solver stopped because no step could lower F in floating point.
     rank : int or None
-        Rank of the Hessian at the solution when the Newton solver found it
-        deficient, else None.
+        Rank of the Hessian when the Newton solver found it deficient (beyond
+        the problem's flat directions), else None.
     """
 
     theta: np.ndarray
-    objective: float
+    loss: float
+    penalty: float
     n_iter: int
     converged: bool
+    optimality: float
+    stagnated: bool = False
     rank: int | None = None
 
+    @property
+    def objective(self):
+        """``F = loss + penalty``."""
+        return self.loss + self.penalty
 
-class GLMProblem:
-    """The objective ``F(theta)`` of one fit: data, loss, penalty and start.
+
+def pseudo_gradient(theta, grad, weights):
+    """The minimal-norm subgradient of ``f + sum_j weights_j |theta_j|`` given ``grad f``.
+
+    ``grad + weights sign(theta)`` where theta is non-zero; at zero the
+    subdifferential is ``[grad - w, grad + w]`` and its element nearest 0 is taken.
+    """
+    v = grad + weights * np.sign(theta)
+    zero = theta == 0
+    right, left = grad[zero] + weights[zero], grad[zero] - weights[zero]
+    v[zero] = np.where(right < 0, right, np.where(left > 0, left, 0.0))
+    return v
+
+
+class Problem:
+    """Shared machinery of :class:`GLMProblem` and :class:`MultinomialProblem`.
+
+    Subclasses provide ``_loss_gradient(coef, intercept, curvature)`` (the loss
+    summed over samples and its (m, p + 1) gradient in ``(coef, intercept)``
+    on the raw columns, intercept taken at ``x = shift``) and
+    ``_raw_hessian(state)`` (the Fisher information of the summed loss in the
+    centred raw columns, (m (p + 1))^2, classes outer).
+    """
+
+    n_outputs = 1
+
+    def _setup(self, X, sample_weight, alpha, l1, fit_intercept, intercept_penalty, precondition):
+        self.X, self.sample_weight = X, sample_weight
+        self.alpha, self.l1 = float(alpha), float(l1)
+        self.fit_intercept = bool(fit_intercept)
+        # liblinear penalises the intercept as the weight of a constant feature:
+        # intercept_penalty / 2 * intercept^2 (plus l1_intercept |intercept|) join F
+        self.intercept_penalty = float(intercept_penalty[0]) if fit_intercept else 0.0
+        self.l1_intercept = float(intercept_penalty[1]) if fit_intercept else 0.0
+        self.n_features = X.shape[1]
+        self.weight_sum = float(
+            X.shape[0] if sample_weight is None else sample_weight.sum(dtype=np.float64)
+        )
+        if not self.weight_sum > 0:
+            raise ValueError("The sample weights sum to zero; at least one must be positive.")
+        # centring needs an intercept that is free to absorb the shift
+        centre = (self.fit_intercept and not sp.issparse(X)
+                  and self.intercept_penalty == 0 and self.l1_intercept == 0)  # fmt: skip
+        self.scaling = (ColumnScaling.of(X, sample_weight, centre) if precondition
+                        else ColumnScaling.identity(self.n_features))  # fmt: skip
+        q = self.n_features + self.fit_intercept
+        l2 = np.zeros((self.n_outputs, q))
+        l2[:, : self.n_features] = self.alpha / self.scaling.scale**2
+        weights = np.zeros((self.n_outputs, q))
+        weights[:, : self.n_features] = self.l1 / self.scaling.scale
+        if self.fit_intercept:
+            l2[:, -1], weights[:, -1] = self.intercept_penalty, self.l1_intercept
+        self._l2 = l2.ravel()
+        self.l1_weights = weights.ravel() if weights.any() else None
+
+    # -- parameters ---------------------------------------------------------
+    @property
+    def shape(self):
+        """Shape of theta as a matrix: (m, p + fit_intercept)."""
+        return self.n_outputs, self.n_features + self.fit_intercept
+
+    @property
+    def n_params(self):
+        """Length of theta."""
+        return self.n_outputs * (self.n_features + self.fit_intercept)
+
+    def _internal(self, theta):
+        matrix = np.reshape(theta, self.shape)
+        if self.fit_intercept:
+            return matrix[:, :-1], matrix[:, -1]
+        return matrix, np.zeros(self.n_outputs)
+
+    def to_original(self, theta):
+        """``(coef, intercept)`` of shapes (m, p) and (m,) in X's units."""
+        beta, b = self._internal(theta)
+        return self.scaling.to_original(beta, b)
+
+    def from_original(self, coef, intercept):
+        """Internal theta from ``coef`` (m, p) and ``intercept`` (m,) in X's units."""
+        coef = np.reshape(np.asarray(coef, dtype=np.float64), (self.n_outputs, self.n_features))
+        intercept = np.reshape(np.asarray(intercept, dtype=np.float64), (self.n_outputs,))
+        beta, b = self.scaling.to_internal(coef, intercept)
+        return (np.column_stack([beta, b]) if self.fit_intercept else beta).ravel()
+
+    def _kernel_parameters(self, theta):
+        """``(coef, intercept at x = shift)``: what the kernels multiply X by."""
+        beta, b = self._internal(theta)
+        return beta / self.scaling.scale, b
+
+    # -- objective ----------------------------------------------------------
+    def value_gradient(self, theta, curvature=False):
+        """The smooth part of F (loss + L2), its gradient, and a curvature state.
+
+        Returns
+        -------
+        value : float
+        gradient : ndarray of shape (n_params,)
+        state : object or None
+            What ``hessian`` needs (per-sample Fisher weights, or theta); None
+            unless ``curvature``.
+        """
+        coef, b = self._kernel_parameters(theta)
+        loss, grad, state = self._loss_gradient(coef, b, curvature)
+        grad = self.scaling.gradient_to_internal(grad) / self.weight_sum
+        if not self.fit_intercept:
+            grad = grad[:, :-1]
+        grad = grad.ravel() + self._l2 * theta
+        value = loss / self.weight_sum + 0.5 * float(self._l2 @ (theta * theta))
+        return value, grad, state
+
+    def penalty(self, theta):
+        """The penalty part of F at ``theta`` (L2 and L1)."""
+        value = 0.5 * float(self._l2 @ (theta * theta))
+        if self.l1_weights is not None:
+            value += float(self.l1_weights @ np.abs(theta))
+        return value
+
+    def objective(self, theta):
+        """``(loss, penalty)`` at ``theta``: F is their sum."""
+        value, _, _ = self.value_gradient(theta)
+        penalty = self.penalty(theta)
+        l2 = 0.5 * float(self._l2 @ (theta * theta))
+        return value - l2, penalty
+
+    def optimality(self, theta, grad):
+        """Largest violation of the optimality conditions, in internal (scale-free) units."""
+        if self.l1_weights is not None:
+            grad = pseudo_gradient(theta, grad, self.l1_weights)
+        return float(np.max(np.abs(grad), initial=0.0))
+
+    def hessian(self, state):
+        """The Fisher Hessian of the smooth part of F, (n_params, n_params)."""
+        H = self._raw_hessian(state)
+        q = self.n_features + 1
+        scale = np.tile(np.append(1.0 / self.scaling.scale, 1.0), self.n_outputs)
+        H *= scale[:, None] * scale[None, :] / self.weight_sum
+        if not self.fit_intercept:
+            keep = np.ones(self.n_outputs * q, dtype=bool)
+            keep[q - 1 :: q] = False
+            H = H[np.ix_(keep, keep)]
+        H[np.diag_indices_from(H)] += self._l2
+        return H
+
+    def flat_directions(self):
+        """Orthonormal columns along which F is constant for every data set: (n_params, r)."""
+        return np.zeros((self.n_params, 0))
+
+
+class GLMProblem(Problem):
+    """The objective of a GLM with one linear predictor (any family and link).
 
     Parameters
     ----------
@@ -52,83 +237,46 @@ class GLMProblem:
     y : ndarray of shape (n_samples,)
     sample_weight, offset : ndarray of shape (n_samples,) or None
     alpha : float
-        L2 penalty strength.
+        L2 strength on coef.
     fit_intercept : bool
+    l1 : float, default=0.0
+        L1 strength on coef.
+    intercept_penalty : (float, float), default=(0.0, 0.0)
+        liblinear's L2 and L1 strengths on the intercept.
+    precondition : bool, default=True
+        Work on standardised columns (``_scaling.py``); False only to test that
+        the change of variables changes nothing.
     """
 
-    def __init__(
-        self, loss, X, y, sample_weight, offset, alpha, fit_intercept, intercept_penalty=0.0
-    ):
+    def __init__(self, loss, X, y, sample_weight, offset, alpha, fit_intercept, *, l1=0.0,
+                 intercept_penalty=(0.0, 0.0), precondition=True):  # fmt: skip
         self.loss = loss
-        self.X, self.y, self.sample_weight, self.offset = X, y, sample_weight, offset
-        self.alpha = float(alpha)
-        self.fit_intercept = bool(fit_intercept)
-        # liblinear penalises the intercept as the weight of a constant feature:
-        # intercept_penalty / 2 * intercept^2 is added to F (0 for every other solver)
-        self.intercept_penalty = float(intercept_penalty) if fit_intercept else 0.0
-        self.n_features = X.shape[1]
-        self.weight_sum = float(
-            X.shape[0] if sample_weight is None else sample_weight.sum(dtype=np.float64)
-        )
-        if not self.weight_sum > 0:
-            raise ValueError("The sample weights sum to zero; at least one must be positive.")
+        self.y, self.offset = y, offset
+        self._setup(X, sample_weight, alpha, l1, fit_intercept, intercept_penalty, precondition)
 
     @property
     def uses_fused_sweep(self):
-        """Whether the loss runs the one-sweep numba kernel (dense C-ordered X)."""
+        """Whether the loss runs a one-sweep numba kernel (dense C-ordered X, or CSR)."""
         return self.loss.sweeps(self.X)
 
-    @property
-    def n_params(self):
-        """Length of theta."""
-        return self.n_features + self.fit_intercept
-
-    def split(self, theta):
-        """``(coef, intercept)`` from ``theta``."""
-        if self.fit_intercept:
-            return theta[:-1], float(theta[-1])
-        return theta, 0.0
-
-    def value_gradient(self, theta, hessian=False):
-        """``F(theta)``, its gradient and, if asked, the per-sample Fisher weights.
-
-        Returns
-        -------
-        value : float
-        gradient : ndarray of shape (n_params,)
-        hess_weights : ndarray of shape (n_samples,) or None
-        """
-        coef, intercept = self.split(theta)
+    def _loss_gradient(self, coef, intercept, curvature):
         loss, grad, hess = self.loss.loss_gradient(
-            self.X, self.y, coef, intercept, self.sample_weight, self.offset, hessian
-        )
-        grad /= self.weight_sum
-        if not self.fit_intercept:
-            grad = grad[:-1]
-        grad[: self.n_features] += self.alpha * coef
-        value = loss / self.weight_sum + 0.5 * self.alpha * float(coef @ coef)
-        if self.intercept_penalty:
-            grad[-1] += self.intercept_penalty * intercept
-            value += 0.5 * self.intercept_penalty * intercept**2
-        return value, grad, hess
+            self.X, self.y, coef[0], float(intercept[0]) - self._centre_of(coef[0]),
+            self.sample_weight, self.offset, curvature,
+        )  # fmt: skip
+        return loss, grad[None, :], hess
 
-    def hessian(self, hess_weights):
-        """The Fisher Hessian of ``F`` from the per-sample weights, shape (n_params, n_params)."""
-        H = self.loss.hessian(self.X, hess_weights)
-        if not self.fit_intercept:
-            H = H[:-1, :-1]
-        H /= self.weight_sum
-        H[np.diag_indices(self.n_features)] += self.alpha
-        if self.intercept_penalty:
-            H[-1, -1] += self.intercept_penalty
-        return H
+    def _centre_of(self, coef):
+        shift = self.scaling.shift
+        return 0.0 if shift is None else float(coef @ shift)
 
-    def l2_diagonal(self):
-        """The L2 part of F's Hessian, per parameter: alpha on coef, the intercept penalty."""
-        diag = np.full(self.n_params, self.alpha)
-        if self.fit_intercept:
-            diag[-1] = self.intercept_penalty
-        return diag
+    def _raw_hessian(self, hess_weights):
+        return weighted_gram(self.X, hess_weights, self.scaling.shift)
+
+    def linear_predictor(self, theta):
+        """``eta`` at ``theta`` (offset included)."""
+        coef, intercept = self.to_original(theta)
+        return self.loss.linear_predictor(self.X, coef[0], intercept[0], self.offset)
 
     def initial_theta(self):
         """A starting point: coef = 0 and the intercept that fits the mean of y.
@@ -153,12 +301,10 @@ class GLMProblem:
             shift = 0.0 if self.offset is None else np.average(self.offset, weights=w)
             with np.errstate(all="ignore"):
                 theta[-1] = float(link.link(y_mean)) - shift
-        value, _, _ = self.value_gradient(theta) if np.all(np.isfinite(theta)) else (np.inf, 0, 0)
-        if np.isfinite(value):
+        if self._finite_value(theta):
             return theta
         theta = self._least_squares_start()
-        value, _, _ = self.value_gradient(theta) if np.all(np.isfinite(theta)) else (np.inf, 0, 0)
-        if not np.isfinite(value):
+        if not self._finite_value(theta):
             raise ValueError(
                 f"Could not find starting values for the {family!r} family with the {link!r} "
                 f"link: the linear predictor leaves the link's valid range {link.eta_interval} "
@@ -166,7 +312,11 @@ class GLMProblem:
             )
         return theta
 
+    def _finite_value(self, theta):
+        return np.all(np.isfinite(theta)) and np.isfinite(self.value_gradient(theta)[0])
+
     def _least_squares_start(self):
+        """One weighted least-squares step from ``mu = starting_mu(y)``, in internal coordinates."""
         family, link = self.loss.family, self.loss.link
         y = np.asarray(self.y, dtype=np.float64)
         with np.errstate(all="ignore"):
@@ -179,68 +329,62 @@ class GLMProblem:
         if self.sample_weight is not None:
             fisher = fisher * self.sample_weight
         target = eta if self.offset is None else eta - self.offset
-        H = self.loss.hessian(self.X, fisher.astype(self.X.dtype))
-        rhs = np.empty(self.n_features + 1)
-        rhs[:-1] = np.asarray(self.X.T @ (fisher * target)).ravel()
-        rhs[-1] = np.dot(fisher, target)
+        # the normal equations of the internal coordinates: H theta = J^T [X 1]^T W target
+        rhs = np.empty((1, self.n_features + 1))
+        rhs[0, :-1] = np.asarray(self.X.T @ (fisher * target)).ravel()
+        rhs[0, -1] = np.dot(fisher, target)
+        rhs = self.scaling.gradient_to_internal(rhs) / self.weight_sum
         if not self.fit_intercept:
-            H, rhs = H[:-1, :-1], rhs[:-1]
-        H[np.diag_indices(self.n_features)] += self.alpha * self.weight_sum
-        return np.linalg.lstsq(H, rhs, rcond=None)[0]
+            rhs = rhs[:, :-1]
+        H = self.hessian(fisher.astype(self.X.dtype))
+        return np.linalg.lstsq(H, rhs.ravel(), rcond=None)[0]
 
 
-class MultinomialProblem:
-    """The penalised multinomial objective in ``theta``, the (K, p [+ 1]) matrix flattened.
+class MultinomialProblem(Problem):
+    """The multinomial (softmax) objective: K linear predictors, all K coefficient rows penalised.
 
-    ``F = sum_i w_i (logsumexp(eta_i) - eta_{i, y_i}) / sum(w) + alpha / 2 ||coef||^2``
-    with all K coefficient vectors penalised (which makes them identifiable)
-    and the intercepts not.  Same interface as :class:`GLMProblem` for L-BFGS.
+    ``F = sum_i w_i (logsumexp(eta_i) - eta_{i, y_i}) / sum(w) + alpha / 2 ||coef||^2
+    + l1 ||coef||_1``; the intercepts are free.  Same contract as
+    :class:`GLMProblem`; theta is the (K, p [+ 1]) matrix flattened.
     """
 
-    def __init__(self, X, y, sample_weight, alpha, fit_intercept, n_classes):
-        from .._loss import MultinomialLoss
-
+    def __init__(self, X, y, sample_weight, alpha, fit_intercept, n_classes, *, l1=0.0,
+                 precondition=True):  # fmt: skip
         self.loss = MultinomialLoss()
-        self.X, self.y, self.sample_weight = X, y, sample_weight
-        self.alpha = float(alpha)
-        self.fit_intercept = bool(fit_intercept)
-        self.n_classes, self.n_features = n_classes, X.shape[1]
-        self.weight_sum = float(
-            X.shape[0] if sample_weight is None else sample_weight.sum(dtype=np.float64)
-        )
+        self.y, self.offset = y, None
+        self.n_outputs = int(n_classes)
+        self.n_classes = self.n_outputs
+        self._setup(X, sample_weight, alpha, l1, fit_intercept, (0.0, 0.0), precondition)
 
     @property
     def uses_fused_sweep(self):
         """Whether the loss runs the one-sweep numba kernel."""
         return self.loss.sweeps(self.X)
 
-    @property
-    def shape(self):
-        """Shape of theta as a matrix: (K, p + fit_intercept)."""
-        return self.n_classes, self.n_features + self.fit_intercept
+    def _loss_gradient(self, coef, intercept, curvature):
+        shift = self.scaling.shift
+        raw_intercept = intercept if shift is None else intercept - coef @ shift
+        loss, grad = self.loss.loss_gradient(self.X, self.y, coef, raw_intercept,
+                                             self.sample_weight)  # fmt: skip
+        return loss, grad, ((coef, intercept) if curvature else None)
 
-    @property
-    def n_params(self):
-        """Length of theta."""
-        return self.n_classes * (self.n_features + self.fit_intercept)
+    def _raw_hessian(self, state):
+        coef, intercept = state
+        return multinomial_gram(self.X, coef, intercept, self.sample_weight, self.scaling.shift)
 
-    def split(self, theta):
-        """``(coef, intercept)`` of shapes (K, p) and (K,)."""
-        matrix = np.reshape(theta, self.shape)
+    def flat_directions(self):
+        """"Add one vector to every class": flat in the coefficients without L2 or L1,
+        and in the intercepts always (they are never penalised)."""
+        q = self.shape[1]
+        free = []
+        if self.alpha == 0 and self.l1 == 0:
+            free = list(range(self.n_features))
         if self.fit_intercept:
-            return matrix[:, :-1], matrix[:, -1]
-        return matrix, np.zeros(self.n_classes)
-
-    def value_gradient(self, theta, hessian=False):
-        """``F(theta)`` and its gradient (flattened like theta); no Hessian weights."""
-        coef, intercept = self.split(theta)
-        loss, grad = self.loss.loss_gradient(self.X, self.y, coef, intercept, self.sample_weight)
-        grad /= self.weight_sum
-        grad[:, : self.n_features] += self.alpha * coef
-        if not self.fit_intercept:
-            grad = grad[:, :-1]
-        value = loss / self.weight_sum + 0.5 * self.alpha * float(np.sum(coef * coef))
-        return value, grad.ravel(), None
+            free.append(q - 1)
+        Q = np.zeros((self.n_params, len(free)))
+        for column, j in enumerate(free):
+            Q[j::q, column] = 1.0 / np.sqrt(self.n_outputs)
+        return Q
 
     def initial_theta(self):
         """coef = 0; intercepts = centred log class frequencies (the fit without features)."""
@@ -252,3 +396,12 @@ class MultinomialProblem:
             log_freq = np.log(np.maximum(counts, 1e-12) / counts.sum())
             theta[:, -1] = log_freq - log_freq.mean()
         return theta.ravel()
+
+
+def make_problem(X, y, sample_weight, offset, *, family=None, link=None, n_classes=None,
+                 alpha=0.0, l1=0.0, fit_intercept=True, intercept_penalty=(0.0, 0.0)):  # fmt: skip
+    """The problem for a GLM (``family``, ``link``) or a K-class multinomial model."""
+    if n_classes is not None and n_classes > 2:
+        return MultinomialProblem(X, y, sample_weight, alpha, fit_intercept, n_classes, l1=l1)
+    return GLMProblem(GLMLoss(family, link), X, y, sample_weight, offset, alpha, fit_intercept,
+                      l1=l1, intercept_penalty=intercept_penalty)  # fmt: skip

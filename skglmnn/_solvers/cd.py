@@ -2,25 +2,22 @@
 
 The objective is ``F = f + P`` with ``f`` the smooth part of a
 :class:`~skglmnn._solvers._problem.GLMProblem` (mean half deviance plus the L2
-part of the penalty) and ``P(theta) = l1 * ||coef||_1`` (plus
-``l1_intercept * |intercept|`` for liblinear's penalised intercept).
+part of the penalty) and ``P(theta) = sum_j w_j |theta_j|`` with
+``w = problem.l1_weights`` (in internal coordinates ``l1 / scale`` on the
+coefficients, liblinear's ``l1_intercept`` on the intercept).
 
 Call order, one iteration (as glmnet, Friedman, Hastie & Tibshirani, 2010):
 
 1. gradient and Fisher weights of ``f`` at ``theta``; stop when the optimality
-   (KKT) conditions hold to ``tol``: ``|grad_j + l1 sign(theta_j)| <= tol`` for
-   non-zero coordinates and ``|grad_j| <= l1 + tol`` for zero ones;
-2. the Hessian ``H`` of ``f`` (``GLMProblem.hessian``);
+   (KKT) measure ``Problem.optimality`` is at most ``tol``;
+2. the Hessian ``H`` of ``f`` (``Problem.hessian``);
 3. coordinate descent on the quadratic model plus ``P`` (``cd_quadratic``),
    which sets coordinates exactly to zero;
-4. a backtracking line search on ``F`` along the step (Tseng & Yun, 2009).
+4. the line search on ``F`` along the step (``_linesearch.backtrack``, with
+   the model decrease of Tseng & Yun, 2009); stagnation as in ``newton.py``.
 
-Multinomial problems go to OWL-QN (``owlqn.py``) instead: their classes are
-coupled, and with the softmax's redundant parametrisation the smooth part is
-flat along "add the same vector to every class", a direction only the L1
-penalty pins down.  Block-wise proximal Newton (one class at a time, as
-glmnet) needed about 40 outer iterations there (11.5 s at 100k x 20 with 10
-classes); OWL-QN reaches the same optimum in 35 quasi-Newton steps (0.38 s).
+Problems with one linear predictor only: the multinomial L1 solver is OWL-QN
+(``owlqn.py``), which ``choose_solver`` picks.
 """
 
 import numba
@@ -35,17 +32,15 @@ from .._kernels.cd import (
     csr_rmatvec,
 )
 from .._threads import single_threaded_blas
+from ._linesearch import backtrack
 from ._problem import SolverResult
-from .owlqn import owlqn_solve
+from .newton import FLAT, PATIENCE
 
-ARMIJO = 1e-4
-MAX_HALVINGS = 60
 MAX_SWEEPS = 1000  # inner sweeps per outer iteration
 # The inner loop stops at this fraction of the current optimality violation
 # (an inexact Newton step: loose far from the optimum, tight near it), and never
 # before INNER_TOL * tol.
 INNER_TOL = 0.1
-ROUNDING = 8 * np.finfo(float).eps  # objective changes below this (relative) are noise
 # Above this many features the p x p Hessian is not formed for sparse X: the
 # inner loop works on a working set of coordinates with their own Gram matrix
 # (``_working_set_solver``), or on the residual X dz when that set grows beyond
@@ -81,10 +76,12 @@ def _working_set_solver(problem, hess_weights):
     columns only (``active_gram``: cheap sweeps, even over the columns of
     frequent words), then one read-only pass over X (``X^T (h * X dz)``) adds
     every zero coordinate that now breaks them, until none does (the working
-    sets of glmnet and of Johnson & Guestrin's Blitz, 2015).
+    sets of glmnet and of Johnson & Guestrin's Blitz, 2015).  Everything is in
+    the problem's internal coordinates: column j of X stands for ``x_j / s_j``.
     """
     h = np.ascontiguousarray(hess_weights, dtype=np.float64) / problem.weight_sum
-    l2 = problem.l2_diagonal()
+    l2 = problem._l2
+    inv = 1.0 / problem.scaling.scale
     p, intercept = problem.n_features, problem.fit_intercept
     R = problem.X if problem.X.format == "csr" else sp.csr_matrix(problem.X)
     data = R.data.astype(np.float64, copy=False)
@@ -92,8 +89,9 @@ def _working_set_solver(problem, hess_weights):
 
     def residual_solve(g, theta, l1, tol, z):
         X = getattr(problem, "_csc", None)
-        if X is None:
-            X = problem._csc = sp.csc_matrix(problem.X)  # a copy of the non-zeros, once a fit
+        if X is None:  # a copy of the non-zeros, once a fit, in internal units
+            X = problem._csc = sp.csc_matrix(problem.X, dtype=np.float64, copy=True)
+            X.data *= np.repeat(inv, np.diff(X.indptr))
         return cd_quadratic_sparse(X.indptr, X.indices, X.data, h, l2, g, theta, l1,
                                    intercept, MAX_SWEEPS, tol, z)  # fmt: skip
 
@@ -113,9 +111,9 @@ def _working_set_solver(problem, hess_weights):
             gram, hx = active_gram(R.indptr, R.indices, data, h, position, columns.size, blocks,
                                    gram)  # fmt: skip
             H = np.zeros((index.size, index.size))
-            H[: columns.size, : columns.size] = gram
+            H[: columns.size, : columns.size] = gram * np.outer(inv[columns], inv[columns])
             if intercept:
-                H[: columns.size, -1] = H[-1, : columns.size] = hx
+                H[: columns.size, -1] = H[-1, : columns.size] = hx * inv[columns]
                 H[-1, -1] = h.sum()
             H[np.diag_indices_from(H)] += l2[index]
             z_active = np.empty(index.size)
@@ -124,12 +122,12 @@ def _working_set_solver(problem, hess_weights):
             z[index] = z_active
             step = z_active - theta[index]
             full_step = np.zeros(p)
-            full_step[columns] = step[: columns.size]
+            full_step[columns] = step[: columns.size] * inv[columns]
             r = np.empty(R.shape[0])
             csr_matvec(R.indptr, R.indices, data, full_step, r)
             d0 = float(step[-1]) if intercept else 0.0
             # (H dz)_j = sum_i x_ij h_i (r_i + d0) for every column: one pass over X
-            h_step = csr_rmatvec(R.indptr, R.indices, data, h * (r + d0), p, chunks)
+            h_step = csr_rmatvec(R.indptr, R.indices, data, h * (r + d0), p, chunks) * inv
             enter = ~active & (np.abs(g[:p] + h_step) - l1[:p] > ENTER * tol)
             if not enter.any():
                 return 0
@@ -139,8 +137,8 @@ def _working_set_solver(problem, hess_weights):
     return solve
 
 
-def cd_solve(problem, theta0, max_iter, tol, verbose=0, *, l1, l1_intercept=0.0):
-    """Minimise ``problem`` plus an L1 penalty by proximal Newton steps.
+def cd_solve(problem, theta0, max_iter, tol, verbose=0):
+    """Minimise ``problem`` (smooth part plus its L1 penalty) by proximal Newton steps.
 
     Parameters
     ----------
@@ -149,91 +147,71 @@ def cd_solve(problem, theta0, max_iter, tol, verbose=0, *, l1, l1_intercept=0.0)
     max_iter : int
         Maximum number of outer (Newton) iterations.
     tol : float
-        Tolerance on the optimality conditions (gradient units).
+        Stop when ``problem.optimality`` (the KKT violation) is at most ``tol``.
     verbose : int, default=0
         Print one line per iteration if positive.
-    l1 : float
-        L1 strength on the coefficients.
-    l1_intercept : float, default=0.0
-        L1 strength on the intercept (liblinear only).
 
     Returns
     -------
     result : SolverResult
     """
+    if problem.n_outputs != 1:
+        raise ValueError("The cd solver takes one linear predictor; use owlqn for multinomial.")
     theta = np.array(theta0, dtype=np.float64)
-    weights = np.full(problem.n_params, float(l1))
-    if hasattr(problem, "n_classes"):  # multinomial: one block of parameters per class
-        blocks = np.arange(problem.n_params).reshape(problem.shape)
-        if problem.fit_intercept:
-            weights[blocks[:, -1]] = 0.0
-        solve = owlqn_solve
-    else:
-        if problem.fit_intercept:
-            weights[-1] = l1_intercept
-        solve = _cd_solve
+    weights = problem.l1_weights
+    if weights is None:
+        weights = np.zeros(problem.n_params)
     with single_threaded_blas(problem.uses_fused_sweep):
-        return solve(problem, theta, max_iter, tol, verbose, weights)
+        return _cd_solve(problem, theta, max_iter, tol, verbose, weights)
 
 
 def _penalty(theta, weights):
     return float(weights @ np.abs(theta))
 
 
-def _violation(theta, grad, weights):
-    """Largest violation of the optimality conditions of ``f + sum w |theta|``."""
-    at_zero = theta == 0
-    moved = np.abs(grad + weights * np.sign(theta))
-    stuck = np.maximum(np.abs(grad) - weights, 0.0)
-    return float(np.max(np.where(at_zero, stuck, moved), initial=0.0))
+def _proximal_newton_step(problem, theta, total, grad, quadratic, weights, measure):
+    """Coordinate descent on the quadratic model, then the line search.
 
-
-def _proximal_newton_step(problem, theta, total, grad, quadratic, weights, tol, block):
-    """Coordinate descent on the quadratic model of the ``block`` of theta, then a line search.
-
-    Returns ``(theta, total, grad, hess_weights, t)`` at the accepted point, or
+    Returns ``(theta, total, (grad, hess_weights), t)`` at the accepted point, or
     None when no step decreases F.
     """
-    z = np.empty(len(block))
-    inner_tol = INNER_TOL * max(tol, _violation(theta[block], grad[block], weights[block]))
-    quadratic(grad[block], theta[block], weights[block], inner_tol, z)
-    step = np.zeros_like(theta)
-    step[block] = z - theta[block]
-    decrease = float(grad @ step) + _penalty(theta + step, weights) - _penalty(theta, weights)
-    t = 1.0
-    for _ in range(MAX_HALVINGS):
-        candidate = theta + t * step
-        value, new_grad, hess = problem.value_gradient(candidate, hessian=True)
-        new_total = value + _penalty(candidate, weights)
-        slack = ROUNDING * abs(total)
-        if np.isfinite(new_total) and new_total <= total + ARMIJO * t * decrease + slack:
-            return candidate, new_total, new_grad, hess, t
-        t *= 0.5
-    return None
+    z = np.empty(theta.size)
+    quadratic(grad, theta, weights, INNER_TOL * measure, z)
+    step = z - theta
+    decrease = float(grad @ step) + _penalty(z, weights) - _penalty(theta, weights)
 
+    def evaluate(candidate):
+        value, new_grad, hess = problem.value_gradient(candidate, curvature=True)
+        return value + _penalty(candidate, weights), (new_grad, hess)
 
-def _report(verbose, n_iter, total, violation, theta, t):
-    if verbose:
-        print(f"cd iter {n_iter:3d}  objective {total:.12g}  kkt {violation:.3e}  "
-              f"non-zero {np.count_nonzero(theta)}  step {t:g}")  # fmt: skip
+    return backtrack(evaluate, theta, total, step, decrease)
 
 
 def _cd_solve(problem, theta, max_iter, tol, verbose, weights):
-    value, grad, hess = problem.value_gradient(theta, hessian=True)
+    value, grad, hess = problem.value_gradient(theta, curvature=True)
     total = value + _penalty(theta, weights)
-    everything = np.arange(theta.size)
-    converged = _violation(theta, grad, weights) <= tol
-    n_iter = 0
-    while not converged and n_iter < max_iter:
+    measure = best = problem.optimality(theta, grad)
+    n_iter, since_best, stagnated = 0, 0, False
+    while measure > tol and n_iter < max_iter:
         n_iter += 1
         quadratic = _quadratic_solver(problem, hess)
-        accepted = _proximal_newton_step(
-            problem, theta, total, grad, quadratic, weights, tol, everything
-        )
+        accepted = _proximal_newton_step(problem, theta, total, grad, quadratic, weights,
+                                         max(tol, measure))  # fmt: skip
         if accepted is None:
+            stagnated = True
             break
-        theta, total, grad, hess, t = accepted
-        violation = _violation(theta, grad, weights)
-        converged = violation <= tol
-        _report(verbose, n_iter, total, violation, theta, t)
-    return SolverResult(theta, total, n_iter, bool(converged))
+        previous = total
+        theta, total, (grad, hess), t = accepted
+        measure = problem.optimality(theta, grad)
+        stuck = measure > 0.5 * best and previous - total <= FLAT * abs(previous)
+        since_best = since_best + 1 if stuck else 0
+        best = min(best, measure)
+        if verbose:
+            print(f"cd iter {n_iter:3d}  objective {total:.12g}  kkt {measure:.3e}  "
+                  f"non-zero {np.count_nonzero(theta)}  step {t:g}")  # fmt: skip
+        if since_best >= PATIENCE:
+            stagnated = True
+            break
+    penalty = problem.penalty(theta)
+    return SolverResult(theta, total - penalty, penalty, n_iter, bool(measure <= tol), measure,
+                        stagnated)  # fmt: skip

@@ -22,7 +22,6 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import minimize
 
 from .._kernels import network as K
 from .._layers import CHUNK_ROWS
@@ -182,34 +181,91 @@ def stochastic_solve(
     return result
 
 
-OUTSIDE_DOMAIN = 1e10
+class NetworkProblem:
+    """The full-batch objective of a network in the solvers' problem contract.
+
+    The first layer is reparametrised on standardised inputs, as the GLM
+    problems are (``_scaling.py``): with ``z = (x - c) / s``, the internal
+    first-layer weights are ``W_int = s W`` (row j scaled by ``s_j``) and the
+    internal intercepts ``b_int = b + c W``, the pre-activation at ``x = c``.
+    The objective is unchanged (the penalty stays on ``W`` in X's units); only
+    the coordinates L-BFGS moves in change, which makes full-batch training --
+    and a network without hidden layers, which is a GLM -- independent of the
+    units and origins of the columns.
+
+    Parameters
+    ----------
+    stack : GLMStack
+    data : NetworkData
+    alpha : float
+    scaling : ColumnScaling
+        Of the input columns (``shift`` None for sparse X).
+    """
+
+    l1_weights = None
+    uses_fused_sweep = False  # the network kernels call BLAS themselves
+
+    def __init__(self, stack, data, alpha, scaling):
+        self.stack, self.data, self.alpha, self.scaling = stack, data, float(alpha), scaling
+        self.mask = stack.weight_mask()
+        self.n_params = stack.n_params
+        self.curve = []
+        n_in, n_out, ws, bs = stack.layout[0]
+        self._weights = slice(ws, ws + n_in * n_out)
+        self._intercepts = slice(bs, bs + n_out)
+        self._shape = (n_in, n_out)
+
+    def to_original(self, theta):
+        """Kernel parameters (first layer in X's units) from internal ones."""
+        out = theta.copy()
+        W = theta[self._weights].reshape(self._shape) / self.scaling.scale[:, None]
+        out[self._weights] = W.ravel()
+        if self.scaling.shift is not None:
+            out[self._intercepts] -= self.scaling.shift @ W
+        return out
+
+    def from_original(self, theta):
+        """Internal parameters from kernel parameters."""
+        out = theta.copy()
+        W = theta[self._weights].reshape(self._shape)
+        out[self._weights] = (W * self.scaling.scale[:, None]).ravel()
+        if self.scaling.shift is not None:
+            out[self._intercepts] += self.scaling.shift @ W
+        return out
+
+    def value_gradient(self, theta, curvature=False):
+        """F and its gradient in internal coordinates (no curvature state)."""
+        value, grad = value_gradient(self.stack, self.data, self.to_original(theta), self.alpha,
+                                     self.mask)  # fmt: skip
+        gW = grad[self._weights].reshape(self._shape)
+        if self.scaling.shift is not None:
+            gW = gW - np.outer(self.scaling.shift, grad[self._intercepts])
+        grad[self._weights] = (gW / self.scaling.scale[:, None]).ravel()
+        return value, grad, None
+
+    def penalty(self, theta):
+        """The L2 penalty on the weights, in X's units."""
+        return _penalty(self.to_original(theta), self.mask, self.alpha)
+
+    def optimality(self, theta, grad):
+        """Largest internal gradient entry."""
+        return float(np.max(np.abs(grad), initial=0.0))
+
+    def record(self, value):
+        """Called by L-BFGS once per iteration: the loss curve."""
+        self.curve.append(float(value))
 
 
-def lbfgs_network_solve(stack, data, theta, alpha, *, max_iter, tol, verbose=0, max_fun=15000):
-    """Full-batch L-BFGS-B (scipy) on the packed parameters; ``tol`` is its ``gtol``."""
-    mask = stack.weight_mask()
-    curve = []
-    value, _ = value_gradient(stack, data, theta, alpha, mask)
+def lbfgs_network_solve(stack, data, theta, alpha, scaling, *, max_iter, tol, verbose=0):
+    """Full-batch L-BFGS (``lbfgs.py``) on a :class:`NetworkProblem`; returns kernel parameters."""
+    from .lbfgs import lbfgs_solve
+
+    problem = NetworkProblem(stack, data, alpha, scaling)
+    start = problem.from_original(theta)
+    value, _, _ = problem.value_gradient(start)
     _check_finite(value, 0)
-
-    def fun(t):
-        f, g = value_gradient(stack, data, t, alpha, mask)
-        # A step that leaves the family's domain (e.g. a negative Poisson mean under
-        # the identity link) gives f = inf, on which scipy's line search gives up;
-        # a large finite value makes it backtrack instead.
-        return (f, g) if np.isfinite(f) else (OUTSIDE_DOMAIN * (1.0 + abs(value)), g)
-
-    def record(intermediate_result):
-        curve.append(float(intermediate_result.fun))
-        if verbose:
-            print(f"Iteration {len(curve)}: loss {curve[-1]:.8g}", flush=True)
-
-    opt = minimize(
-        fun, theta, jac=True, method="L-BFGS-B", callback=record,
-        options={"maxiter": max_iter, "maxfun": max_fun, "gtol": tol,
-                 "ftol": 64 * np.finfo(float).eps},
-    )  # fmt: skip
-    _check_finite(opt.fun, len(curve))
-    return TrainingResult(
-        opt.x, float(opt.fun), int(opt.nit), opt.status == 0, curve, float(opt.fun)
-    )
+    result = lbfgs_solve(problem, start, max_iter, tol, verbose)
+    _check_finite(result.objective, result.n_iter)
+    curve = problem.curve or [result.objective]
+    return TrainingResult(problem.to_original(result.theta), result.objective, result.n_iter,
+                          result.converged, curve, result.objective)  # fmt: skip

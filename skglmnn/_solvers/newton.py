@@ -1,34 +1,45 @@
 """Newton's method with Fisher's Hessian (IRLS), a Cholesky solve and a line search.
 
-Call order, one iteration:
+Works on any :class:`~skglmnn._solvers._problem.Problem` without an L1
+penalty: one linear predictor or the multinomial model (whose Hessian is the
+softmax's, block by block).  Call order, one iteration:
 
-1. value, gradient and per-sample Fisher weights at ``theta``
-   (``GLMProblem.value_gradient``); stop if ``max |gradient| <= tol``;
-2. the Hessian ``[X 1]^T W [X 1] / sum(w) + alpha`` (``GLMProblem.hessian``);
+1. value, gradient and curvature state at ``theta``
+   (``Problem.value_gradient``); stop when ``Problem.optimality <= tol``;
+2. the Hessian in internal coordinates (``Problem.hessian``), plus
+   ``Q Q^T`` times its mean diagonal along the problem's flat directions
+   (``Problem.flat_directions``): that makes it definite without changing the
+   step in any other direction, since the gradient has no component along them;
 3. the step ``-H^-1 g`` by Cholesky on the Jacobi-scaled Hessian; if that
    fails or is numerically singular, by its eigendecomposition, keeping only
    eigenvalues above ``RANK_TOL`` (a minimum-norm step) and noting the rank;
-4. a backtracking (Armijo) line search, which also rejects every step whose
-   means leave the family's domain (their loss is infinite);
-5. after the last iteration, if the Hessian was rank deficient and there is no
+4. the line search (``_linesearch.backtrack``), which also rejects every step
+   whose means leave the family's domain (their loss is infinite);
+5. stagnation: if the line search finds no lower F, or for ``PATIENCE``
+   iterations F moved by no more than its rounding error while the
+   optimality measure did not halve (Newton converges quadratically, so that
+   only happens at the floor set by rounding), stop;
+6. after the last iteration, if the Hessian was rank deficient and there is no
    penalty, the solution is moved along the Hessian's null space to the one
-   with the smallest ``||coef||``: the objective is flat along it, so this
-   changes no prediction.
+   with the smallest ``||coef||`` (in X's units): the objective is flat along
+   it, so this changes no prediction.
 
 With Fisher's Hessian this is exactly iteratively reweighted least squares:
 the iterates of R's ``glm`` and statsmodels' ``GLM.fit``, plus a line search.
+Since the problem works on standardised columns (``_scaling.py``), the rank
+decision and the stopping rule do not depend on the units of X.
 """
 
 import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve, eigh
 
 from .._threads import single_threaded_blas
+from ._linesearch import backtrack
 from ._problem import SolverResult
 
 RANK_TOL = 1e-10  # eigenvalue of the unit-diagonal Hessian below which a direction is flat
-ARMIJO = 1e-4  # sufficient-decrease constant of the line search
-MAX_HALVINGS = 60  # the step shrinks to 2^-60 before the line search gives up
-ROUNDING = 8 * np.finfo(float).eps  # objective changes below this (relative) are noise
+PATIENCE = 4  # iterations at the rounding floor (see FLAT) before giving up
+FLAT = 64 * np.finfo(float).eps  # a relative change of F below this is rounding noise
 
 
 def newton_solve(problem, theta0, max_iter, tol, verbose=0):
@@ -36,12 +47,13 @@ def newton_solve(problem, theta0, max_iter, tol, verbose=0):
 
     Parameters
     ----------
-    problem : GLMProblem
+    problem : Problem
+        Without an L1 penalty.
     theta0 : ndarray of shape (n_params,)
     max_iter : int
         Maximum number of Newton steps.
     tol : float
-        Stop when the largest absolute gradient entry is at most ``tol``.
+        Stop when ``problem.optimality`` is at most ``tol``.
     verbose : int, default=0
         Print one line per iteration if positive.
 
@@ -49,32 +61,50 @@ def newton_solve(problem, theta0, max_iter, tol, verbose=0):
     -------
     result : SolverResult
     """
+    if problem.l1_weights is not None:
+        raise ValueError("The newton solver cannot handle an L1 penalty.")
     with single_threaded_blas(problem.uses_fused_sweep):
         return _newton_solve(problem, theta0, max_iter, tol, verbose)
 
 
 def _newton_solve(problem, theta0, max_iter, tol, verbose):
     theta = np.array(theta0, dtype=np.float64)
-    value, grad, weights = problem.value_gradient(theta, hessian=True)
-    converged = np.max(np.abs(grad), initial=0.0) <= tol
-    n_iter, rank = 0, None
-    while not converged and n_iter < max_iter:
+    value, grad, state = problem.value_gradient(theta, curvature=True)
+    measure = best = problem.optimality(theta, grad)
+    flat = problem.flat_directions()
+    n_iter, rank, since_best, stagnated = 0, None, 0, False
+
+    def evaluate(candidate):
+        new_value, new_grad, new_state = problem.value_gradient(candidate, curvature=True)
+        return new_value, (new_grad, new_state)
+
+    while measure > tol and n_iter < max_iter:
         n_iter += 1
-        step, step_rank = _newton_step(problem.hessian(weights), grad)
+        H = problem.hessian(state)
+        step, step_rank = newton_step(H, grad, flat)
         rank = step_rank if step_rank is not None else rank
-        accepted = _line_search(problem, theta, value, grad, step)
+        accepted = backtrack(evaluate, theta, value, step, float(grad @ step))
         if accepted is None:
+            stagnated = True
             break
-        theta, value, grad, weights, t = accepted
-        converged = np.max(np.abs(grad), initial=0.0) <= tol
+        previous = value
+        theta, value, (grad, state), t = accepted
+        measure = problem.optimality(theta, grad)
         if verbose:
-            print(
-                f"newton iter {n_iter:3d}  objective {value:.12g}  "
-                f"max|grad| {np.max(np.abs(grad), initial=0.0):.3e}  step {t:g}"
-            )
-    if rank is not None and problem.alpha == 0.0:
-        theta = _minimum_norm(problem, theta, problem.hessian(weights))
-    return SolverResult(theta, value, n_iter, bool(converged), rank)
+            print(f"newton iter {n_iter:3d}  objective {value:.12g}  "
+                  f"optimality {measure:.3e}  step {t:g}")  # fmt: skip
+        # no halving while F no longer moves beyond its rounding: the floor
+        stuck = measure > 0.5 * best and previous - value <= FLAT * abs(previous)
+        since_best = since_best + 1 if stuck else 0
+        best = min(best, measure)
+        if since_best >= PATIENCE:
+            stagnated = True
+            break
+    if rank is not None and not np.any(problem._l2):
+        theta = _minimum_norm(problem, theta, problem.hessian(state), flat)
+    loss, penalty = value - problem.penalty(theta), problem.penalty(theta)
+    return SolverResult(theta, loss, penalty, n_iter, bool(measure <= tol), measure,
+                        stagnated, rank)  # fmt: skip
 
 
 def _scaled(H):
@@ -84,8 +114,15 @@ def _scaled(H):
     return H * s[:, None] * s[None, :], s
 
 
-def _newton_step(H, grad):
-    """``(-H^-1 grad, None)``, or ``(minimum-norm step, rank)`` if H is singular."""
+def newton_step(H, grad, flat=None):
+    """``(-H^-1 grad, None)``, or ``(minimum-norm step, rank)`` if H is singular.
+
+    ``flat`` (n_params, r): orthonormal directions along which the objective is
+    constant; they are made definite before factorising and not counted as
+    rank deficiency.
+    """
+    if flat is not None and flat.shape[1]:
+        H = H + np.mean(np.diag(H)) * (flat @ flat.T)
     Hs, s = _scaled(H)
     try:
         factor = cho_factor(Hs, lower=True, check_finite=False)
@@ -99,27 +136,20 @@ def _newton_step(H, grad):
     return -s * (kept @ ((kept.T @ (s * grad)) / values[keep])), int(keep.sum())
 
 
-def _line_search(problem, theta, value, grad, step):
-    """Backtrack from the full step until F decreases enough and stays finite."""
-    slope = float(grad @ step)
-    t = 1.0
-    for _ in range(MAX_HALVINGS):
-        candidate = theta + t * step
-        new_value, new_grad, new_weights = problem.value_gradient(candidate, hessian=True)
-        if np.isfinite(new_value) and (
-            new_value <= value + ARMIJO * t * slope + ROUNDING * abs(value)
-        ):
-            return candidate, new_value, new_grad, new_weights, t
-        t *= 0.5
-    return None
-
-
-def _minimum_norm(problem, theta, H):
-    """Move ``theta`` along the null space of ``H`` to the smallest ``||coef||``."""
+def _minimum_norm(problem, theta, H, flat):
+    """Move ``theta`` along the null space of ``H`` to the smallest ``||coef||`` in X's units."""
+    if flat.shape[1]:
+        H = H + np.mean(np.diag(H)) * (flat @ flat.T)
     Hs, s = _scaled(H)
     values, vectors = eigh(Hs)
-    flat = values <= RANK_TOL * max(values[-1], 1.0)
-    null = s[:, None] * vectors[:, flat]
+    null = s[:, None] * vectors[:, values <= RANK_TOL * max(values[-1], 1.0)]
+    if not null.shape[1]:
+        return theta
+    m, q = problem.shape
     p = problem.n_features
-    shift = np.linalg.lstsq(null[:p], theta[:p], rcond=None)[0]
+    # the coef part of each null direction, in X's units (beta / scale)
+    coef_part = (null.reshape(m, q, -1)[:, :p, :] / problem.scaling.scale[None, :, None])
+    coef_part = coef_part.reshape(m * p, -1)
+    coef, _ = problem.to_original(theta)
+    shift = np.linalg.lstsq(coef_part, coef.ravel(), rcond=None)[0]
     return theta - null @ shift

@@ -1,42 +1,36 @@
 """OWL-QN: L-BFGS for an objective with an L1 penalty (Andrew & Gao, 2007).
 
-``F(theta) = f(theta) + sum_j w_j |theta_j|`` with ``f`` smooth.  Within an
-orthant (a fixed sign pattern) the penalty is linear, so F is smooth there and
-L-BFGS applies; OWL-QN
+``F(theta) = f(theta) + sum_j w_j |theta_j|`` with ``f`` the smooth part of a
+:class:`~skglmnn._solvers._problem.Problem` and ``w = problem.l1_weights``.
+Within an orthant (a fixed sign pattern) the penalty is linear, so F is smooth
+there and L-BFGS applies; OWL-QN
 
-1. takes the *pseudo-gradient* ``v`` of F (the gradient of f plus
-   ``w sign(theta)``, or, at zero, the smallest-magnitude element of the
-   subdifferential), whose largest entry is the optimality (KKT) violation;
+1. takes the *pseudo-gradient* ``v`` of F (``_problem.pseudo_gradient``),
+   whose largest entry is the problem's optimality measure;
 2. turns ``-v`` into a quasi-Newton direction with the L-BFGS two-loop
    recursion on the curvature pairs of f, and zeroes the entries whose sign
    disagrees with ``-v``;
-3. searches along it, projecting each trial point onto the orthant of the
-   current point (entries that would change sign become exact zeros), until
-   F decreases enough (Armijo on the pseudo-gradient);
+3. searches along it (``_linesearch.backtrack``), projecting each trial point
+   onto the orthant of the current point (entries that would change sign
+   become exact zeros), until F decreases enough (Armijo on the pseudo-gradient);
 4. stores the pair ``(s, y)`` of parameter and gradient-of-f changes.
 
 Each iteration costs one or two evaluations of f and its gradient: one sweep
-over X.  It serves the multinomial problem, whose classes are coupled in a way
-that slows block-wise coordinate descent down.
+over X.  It is the L1 solver of the multinomial problem, whose classes are
+coupled in a way that slows coordinate descent down (block-wise proximal
+Newton, one class at a time as glmnet, needed about 40 outer iterations, 11.5 s
+at 100k x 20 with 10 classes; OWL-QN reaches the same optimum in 35
+quasi-Newton steps, 0.38 s).  Without L1 it is plain L-BFGS.
 """
 
 import numpy as np
 
-from ._problem import SolverResult
+from .._threads import single_threaded_blas
+from ._linesearch import backtrack
+from ._problem import SolverResult, pseudo_gradient
 
 MEMORY = 10
-ARMIJO = 1e-4
-MAX_HALVINGS = 40
-ROUNDING = 8 * np.finfo(float).eps
-
-
-def pseudo_gradient(theta, grad, weights):
-    """The pseudo-gradient of ``f + sum w |theta|`` (see the module docstring)."""
-    v = grad + weights * np.sign(theta)
-    zero = theta == 0
-    right, left = grad[zero] + weights[zero], grad[zero] - weights[zero]
-    v[zero] = np.where(right < 0, right, np.where(left > 0, left, 0.0))
-    return v
+PATIENCE = 30  # iterations without halving the optimality measure at a flat F
 
 
 def _direction(v, pairs):
@@ -55,35 +49,42 @@ def _direction(v, pairs):
     return q
 
 
-def owlqn_solve(problem, theta, max_iter, tol, verbose, weights):
-    """Minimise ``problem`` (smooth part) plus ``sum weights |theta|`` by OWL-QN.
+def owlqn_solve(problem, theta0, max_iter, tol, verbose=0):
+    """Minimise ``problem`` (smooth part plus its L1 penalty) by OWL-QN.
 
     Parameters
     ----------
-    problem : GLMProblem or MultinomialProblem
-        Gives ``value_gradient(theta)`` of the smooth part.
-    theta : ndarray of shape (n_params,)
-        Starting point (modified in place).
+    problem : Problem
+    theta0 : ndarray of shape (n_params,)
     max_iter : int
     tol : float
-        Stop when the largest pseudo-gradient entry is at most ``tol``.
-    verbose : int
-    weights : ndarray of shape (n_params,)
-        L1 strength per parameter (0 for intercepts).
+        Stop when ``problem.optimality`` is at most ``tol``.
+    verbose : int, default=0
 
     Returns
     -------
     result : SolverResult
     """
+    with single_threaded_blas(problem.uses_fused_sweep):
+        return _owlqn_solve(problem, np.array(theta0, dtype=np.float64), max_iter, tol, verbose)
+
+
+def _owlqn_solve(problem, theta, max_iter, tol, verbose):
+    weights = problem.l1_weights
+    if weights is None:
+        weights = np.zeros(problem.n_params)
     value, grad, _ = problem.value_gradient(theta)
     total = value + float(weights @ np.abs(theta))
     pairs = []
-    n_iter, converged = 0, False
-    while n_iter < max_iter:
-        v = pseudo_gradient(theta, grad, weights)
-        if np.max(np.abs(v), initial=0.0) <= tol:
-            converged = True
-            break
+    n_iter, stagnated, since_best = 0, False, 0
+    v = pseudo_gradient(theta, grad, weights)
+    measure = best = float(np.max(np.abs(v), initial=0.0))
+
+    def evaluate(candidate):
+        new_value, new_grad, _ = problem.value_gradient(candidate)
+        return new_value + float(weights @ np.abs(candidate)), new_grad
+
+    while measure > tol and n_iter < max_iter:
         n_iter += 1
         d = _direction(v, pairs)
         d[d * v >= 0] = 0.0  # keep only entries that descend along -v
@@ -91,27 +92,38 @@ def owlqn_solve(problem, theta, max_iter, tol, verbose, weights):
             d = -v
             pairs.clear()
         orthant = np.where(theta != 0, np.sign(theta), -np.sign(v))
-        t, accepted = 1.0, False
-        for _ in range(MAX_HALVINGS):
-            candidate = theta + t * d
+
+        def project(candidate, orthant=orthant):
             candidate[np.sign(candidate) != orthant] = 0.0
-            new_value, new_grad, _ = problem.value_gradient(candidate)
-            new_total = new_value + float(weights @ np.abs(candidate))
-            slack = ROUNDING * abs(total)
-            if new_total <= total + ARMIJO * float(v @ (candidate - theta)) + slack:
-                accepted = True
-                break
-            t *= 0.5
-        if not accepted:
+            return candidate
+
+        def predicted(candidate, t, v=v, theta=theta):
+            return float(v @ (candidate - theta))
+
+        accepted = backtrack(evaluate, theta, total, d, float(v @ d), project=project,
+                             predicted=predicted)
+        if accepted is None:
+            stagnated = True
             break
+        candidate, new_total, new_grad, t = accepted
         s, y = candidate - theta, new_grad - grad
         sy = float(s @ y)
         if sy > 1e-12 * float(np.sqrt((s @ s) * (y @ y))):
             pairs.append((s, y, 1.0 / sy))
             if len(pairs) > MEMORY:
                 pairs.pop(0)
+        flat = total - new_total <= 64 * np.finfo(float).eps * abs(total)
         theta, grad, total = candidate, new_grad, new_total
+        v = pseudo_gradient(theta, grad, weights)
+        measure = float(np.max(np.abs(v), initial=0.0))
+        since_best = since_best + 1 if (flat and measure > 0.5 * best) else 0
+        best = min(best, measure)
         if verbose:
-            print(f"owlqn iter {n_iter:3d}  objective {total:.12g}  "
+            print(f"owlqn iter {n_iter:3d}  objective {total:.12g}  optimality {measure:.3e}  "
                   f"non-zero {np.count_nonzero(theta)}  step {t:g}")  # fmt: skip
-    return SolverResult(theta, total, n_iter, converged)
+        if since_best >= PATIENCE:
+            stagnated = True
+            break
+    penalty = problem.penalty(theta)
+    return SolverResult(theta, total - penalty, penalty, n_iter, bool(measure <= tol), measure,
+                        stagnated)  # fmt: skip

@@ -1,0 +1,89 @@
+"""Running a solver for an estimator: choose, solve, check, and say what went wrong.
+
+The estimators (``GLMRegressor``, ``GLMClassifier``) build a problem
+(``_solvers._problem``) and hand it here; everything after that is the same
+for all of them, so it lives once: the solver choice (``choose_solver``), the
+solve, an independent check of the returned point's optimality, and the
+warnings that keep an inexact answer from passing silently.
+"""
+
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from ._solvers import SOLVERS, check_solution, choose_solver
+from .families import BinomialFamily
+
+
+def fit_problem(estimator, problem, requested, theta0, max_iter, tol, verbose):
+    """Minimise ``problem`` and warn about every way the answer may be inexact.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+        Named in the warnings.
+    problem : Problem
+    requested : str
+        The estimator's solver request (see ``choose_solver``).
+    theta0 : ndarray
+        Starting point, internal coordinates.
+    max_iter : int
+    tol : float
+    verbose : int
+
+    Returns
+    -------
+    result : SolverResult
+    solver : str
+        The solver that ran.
+    """
+    solver = choose_solver(problem, requested)
+    result = SOLVERS[solver](problem, theta0, max_iter, tol, verbose)
+    name = type(estimator).__name__
+    if not np.all(np.isfinite(result.theta)):
+        raise ValueError(
+            f"{name}: the {solver} solver diverged (non-finite coefficients); try "
+            "solver='newton' or a penalty."
+        )
+    gap = check_solution(problem, result.theta)
+    result.optimality, result.converged = gap, bool(gap <= tol)
+    if gap > tol and max_iter > 0:
+        if result.stagnated:
+            why = ("no step could lower the objective any further in floating point, so "
+                   "tol is finer than the data allow here (raise tol) or the problem is "
+                   "degenerate")  # fmt: skip
+        else:
+            why = f"max_iter={max_iter} was reached"
+        warnings.warn(
+            f"{name} did not converge: the {solver} solver stopped after {result.n_iter} "
+            f"iterations with an optimality gap of {gap:.3g} (largest gradient entry on "
+            f"standardised columns) above tol={tol:g}; {why}. Raise max_iter, use "
+            "solver='newton', or scale X.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    unpenalised = not np.any(problem._l2) and problem.l1_weights is None
+    if result.rank is not None and unpenalised:
+        columns = "columns and the intercept" if problem.fit_intercept else "columns"
+        warnings.warn(
+            f"X is rank deficient: its {columns} span only {result.rank} of "
+            f"{problem.n_params - problem.flat_directions().shape[1]} dimensions, so the "
+            "maximum likelihood estimate is not unique; the one with the smallest ||coef|| "
+            "is returned.",
+            UserWarning,
+            stacklevel=3,
+        )
+    family = getattr(problem.loss, "family", None)
+    if unpenalised and isinstance(family, BinomialFamily):
+        eta = problem.linear_predictor(result.theta)
+        if family.separated(problem.y, eta, problem.sample_weight):
+            warnings.warn(
+                "The data are linearly separable: the likelihood grows without bound as the "
+                "coefficients grow, so the maximum likelihood estimate does not exist and the "
+                "coefficients returned depend on the tolerance. Add a penalty to get a finite, "
+                "unique answer.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+    return result, solver

@@ -1,0 +1,126 @@
+"""The solvers' change of variables: standardised columns, without a copy of X.
+
+A column measured in cents, or a calendar year beside the intercept, makes the
+objective's Hessian badly conditioned in the raw coefficients: gradient methods
+crawl, an absolute gradient tolerance means different things for different
+columns, and a badly *scaled* direction looks like a null one.  The solvers
+therefore work in the coefficients of the standardised design
+
+.. math:: z_{ij} = (x_{ij} - c_j) / s_j,\\qquad
+          \\eta = Z\\beta + b = X\\,\\mathrm{coef} + \\mathrm{intercept},
+
+so ``coef = beta / s`` and ``intercept = b - c . coef``.  ``c`` is the weighted
+column mean for dense X with a free intercept (centring needs the intercept to
+absorb it) and 0 otherwise (sparse X stays sparse); ``s`` is the weighted
+standard deviation of the centred columns, or the root mean square of the
+uncentred ones.  The map is affine and exact: the kernels keep reading X, the
+problem passes them ``coef`` and the intercept at ``x = c`` and maps the
+gradient back (``grad_beta = (X^T delta - c sum delta) / s``).  Unpenalised
+fits are then equivariant: fitting ``X * d + e`` visits the same ``beta`` as
+fitting ``X``.
+
+Constant columns get ``s = 1``; centred, they are zero and leave a flat
+direction, which the Newton solver resolves by the minimum-norm solution.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._kernels.scaling import dense_column_moments, sparse_column_squares
+
+# A column whose spread is below this fraction of its magnitude is constant up to
+# rounding: standardising it would blow rounding noise up into a regressor.
+CONSTANT = 1e-12
+
+
+@dataclass(frozen=True)
+class ColumnScaling:
+    """``coef = beta / scale``, ``intercept = b - shift . coef`` (see the module docstring).
+
+    Attributes
+    ----------
+    scale : ndarray of shape (n_features,)
+        Positive column scales ``s``.
+    shift : ndarray of shape (n_features,) or None
+        Column centres ``c``; None when the columns are not centred.
+    """
+
+    scale: np.ndarray
+    shift: np.ndarray | None
+
+    @classmethod
+    def identity(cls, n_features):
+        """No change of variables."""
+        return cls(np.ones(n_features), None)
+
+    @classmethod
+    def of(cls, X, sample_weight, centre):
+        """Standardise the columns of ``X`` (weighted moments); centre them if ``centre``.
+
+        Parameters
+        ----------
+        X : ndarray or sparse matrix of shape (n_samples, n_features)
+        sample_weight : ndarray of shape (n_samples,) or None
+        centre : bool
+            Centre the columns (needs a free, unpenalised intercept).  The
+            centring is a change of coordinates, so sparse X stays sparse; the
+            GLM problems centre dense X only (their Hessian is formed from
+            centred blocks of X), the networks' first layer both.
+
+        Returns
+        -------
+        scaling : ColumnScaling
+        """
+        w = np.empty(0) if sample_weight is None else np.asarray(sample_weight, np.float64)
+        if sp.issparse(X):
+            X = X if X.format in ("csr", "csc") else X.tocsr()
+            weight_sum = float(X.shape[0] if w.size == 0 else w.sum())
+            squares = sparse_column_squares(X.indptr, X.indices, X.data, w, X.shape[1],
+                                            X.format == "csr")  # fmt: skip
+            mean_square = squares / weight_sum
+            if not centre:
+                rms = np.sqrt(mean_square)
+                return cls(np.where(rms > 0, rms, 1.0), None)
+            mean = np.asarray(X.T @ (w if w.size else np.ones(X.shape[0]))).ravel() / weight_sum
+            return cls._centred(mean, np.maximum(mean_square - mean**2, 0.0))
+        if X.shape[0] == 0:
+            return cls.identity(X.shape[1])
+        weight_sum, first_moment, second_moment, x0 = dense_column_moments(X, w)
+        mean_offset = first_moment / weight_sum  # mean - x0
+        mean = x0 + mean_offset
+        variance = np.maximum(second_moment / weight_sum - mean_offset**2, 0.0)
+        if centre:
+            return cls._centred(mean, variance)
+        rms = np.sqrt(variance + mean**2)
+        return cls(np.where(rms > 0, rms, 1.0), None)
+
+    @classmethod
+    def _centred(cls, mean, variance):
+        spread = np.sqrt(variance)
+        constant = spread <= CONSTANT * np.abs(mean)
+        return cls(np.where(constant | (spread == 0), 1.0, spread), mean)
+
+    def to_original(self, beta, b):
+        """``(coef, intercept)`` from internal ``(beta, b)``; rows of 2-D ``beta`` are classes."""
+        coef = beta / self.scale
+        intercept = b if self.shift is None else b - coef @ self.shift
+        return coef, intercept
+
+    def to_internal(self, coef, intercept):
+        """``(beta, b)`` from original ``(coef, intercept)``."""
+        beta = coef * self.scale
+        b = intercept if self.shift is None else intercept + coef @ self.shift
+        return beta, b
+
+    def gradient_to_internal(self, grad):
+        """Gradient in ``(beta, b)`` from the gradient in ``(coef, b)`` on the raw columns.
+
+        ``grad`` has shape (m, n_features + 1), intercept last; modified in place.
+        """
+        p = self.scale.shape[0]
+        if self.shift is not None:
+            grad[:, :p] -= np.outer(grad[:, p], self.shift)
+        grad[:, :p] /= self.scale
+        return grad
