@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from ._separation import separated
 from ._solvers import SOLVERS, check_solution, choose_solver
 from .families import BinomialFamily
 
@@ -74,16 +75,47 @@ def fit_problem(estimator, problem, requested, theta0, max_iter, tol, verbose):
             UserWarning,
             stacklevel=3,
         )
-    family = getattr(problem.loss, "family", None)
-    if unpenalised and isinstance(family, BinomialFamily):
-        eta = problem.linear_predictor(result.theta)
-        if family.separated(problem.y, eta, problem.sample_weight):
-            warnings.warn(
-                "The data are linearly separable: the likelihood grows without bound as the "
-                "coefficients grow, so the maximum likelihood estimate does not exist and the "
-                "coefficients returned depend on the tolerance. Add a penalty to get a finite, "
-                "unique answer.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+    if unpenalised and _separated(problem, result.theta):
+        warnings.warn(
+            f"{name}: the data are linearly separable, completely or quasi-completely -- "
+            "some direction of the coefficients raises the likelihood for ever (e.g. a class "
+            "absent at one level of a dummy) -- so the maximum likelihood estimate does not exist and the "
+            "coefficients returned depend on the tolerance. Add a penalty (alpha > 0, "
+            "finite C) to get a finite, unique answer.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
     return result, solver
+
+
+# Unpenalised classification fits up to this many entries in the separation
+# check's linear programme always run it (tens of milliseconds); larger ones only
+# when a fitted probability is this close to 0 or 1, a symptom of separation.
+ALWAYS_CHECK = 2 * 10**5
+SUSPICIOUS = 1e-4
+
+
+def _separated(problem, theta):
+    """Whether an unpenalised classification problem has no maximum likelihood estimate."""
+    family = getattr(problem.loss, "family", None)
+    y, w = problem.y, problem.sample_weight
+    if problem.n_outputs > 1:
+        K = problem.n_outputs
+        coef, intercept = problem.to_original(theta)
+        eta = problem.loss.linear_predictor(problem.X, coef, intercept)
+        eta -= eta.max(axis=1, keepdims=True)
+        smallest = float(np.min(np.exp(eta) / np.exp(eta).sum(axis=1, keepdims=True)))
+    elif isinstance(family, BinomialFamily) and np.all((y == 0) | (y == 1)):
+        K = 2
+        eta = problem.linear_predictor(theta)
+        if family.separated(y, eta, w):  # complete separation: O(n), no programme
+            return True
+        mu = problem.loss.link.inverse(eta)
+        smallest = float(np.min(np.minimum(mu, 1 - mu)))
+    else:
+        return False
+    n, p = problem.X.shape
+    entries = n * (p + 1) * (1 if K == 2 else K * (K - 1))
+    if entries > ALWAYS_CHECK and smallest > SUSPICIOUS:
+        return False
+    return bool(separated(problem.X, y, K, w, problem.fit_intercept))

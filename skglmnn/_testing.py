@@ -87,21 +87,23 @@ def make_tabular(n_samples=500, n_features=6, family="normal", link="auto", *,
     z_eta = ((X - mean) / std) @ beta
     beta *= spread / max(z_eta.std(), 1e-12)
     coef = beta / std
-    centre = _centre(family, link)
-    intercept = centre - mean @ coef
-    eta = X @ coef + intercept
-    mu = link.inverse(eta)
-    return X, _draw(family, mu, rng), coef, float(intercept)
+    for centre in _centres(family, link):
+        intercept = centre - mean @ coef
+        eta = X @ coef + intercept
+        with np.errstate(all="ignore"):
+            mu = link.inverse(eta)
+        if np.all(np.isfinite(mu)) and family.mu_interval.contains(mu).all():
+            return X, _draw(family, mu, rng), coef, float(intercept)
+    raise ValueError(f"no centre keeps the means of {family!r} / {link!r} in range; lower spread")
 
 
-def _centre(family, link):
-    """A linear predictor at which the mean is comfortably inside both domains."""
-    for mu in (0.3, 2.0, 5.0, 20.0):
+def _centres(family, link):
+    """Linear predictors at which the mean is comfortably inside both domains."""
+    for mu in (0.3, 2.0, 5.0, 20.0, 100.0):
         if family.mu_interval.contains(mu) and link.mu_interval.contains(mu):
             eta = float(link.link(np.array([mu]))[0])
             if np.isfinite(eta):
-                return eta
-    return 0.5
+                yield eta
 
 
 def _draw(family, mu, rng):
