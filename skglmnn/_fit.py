@@ -67,9 +67,10 @@ def fit_problem(estimator, problem, requested, theta0, max_iter, tol, verbose):
     unpenalised = not np.any(problem._l2) and problem.l1_weights is None
     if result.rank is not None and unpenalised:
         columns = "columns and the intercept" if problem.fit_intercept else "columns"
+        flat = problem.flat_directions().shape[1]  # counted in the rank, not identifiable
         warnings.warn(
-            f"X is rank deficient: its {columns} span only {result.rank} of "
-            f"{problem.n_params - problem.flat_directions().shape[1]} dimensions, so the "
+            f"X is rank deficient: its {columns} span only {result.rank - flat} of "
+            f"{problem.n_params - flat} dimensions, so the "
             "maximum likelihood estimate is not unique; the one with the smallest ||coef|| "
             "is returned.",
             UserWarning,
@@ -79,9 +80,9 @@ def fit_problem(estimator, problem, requested, theta0, max_iter, tol, verbose):
         warnings.warn(
             f"{name}: the data are linearly separable, completely or quasi-completely -- "
             "some direction of the coefficients raises the likelihood for ever (e.g. a class "
-            "absent at one level of a dummy) -- so the maximum likelihood estimate does not exist and the "
-            "coefficients returned depend on the tolerance. Add a penalty (alpha > 0, "
-            "finite C) to get a finite, unique answer.",
+            "absent at one level of a dummy) -- so the maximum likelihood estimate does not "
+            "exist and the coefficients returned depend on the tolerance. Add a penalty "
+            "(alpha > 0, finite C) to get a finite, unique answer.",
             ConvergenceWarning,
             stacklevel=3,
         )

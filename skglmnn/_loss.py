@@ -98,7 +98,8 @@ class GLMLoss:
         )
         return loss, grad, (hess if hessian else None)
 
-    def loss_gradient(self, X, y, coef, intercept, sample_weight=None, offset=None, hessian=False):
+    def loss_gradient(self, X, y, coef, intercept, sample_weight=None, offset=None, hessian=False,
+                      shift=None):  # fmt: skip
         """Summed loss and its gradient in ``[coef, intercept]``.
 
         Parameters
@@ -110,6 +111,9 @@ class GLMLoss:
         sample_weight, offset : ndarray of shape (n_samples,) or None
         hessian : bool, default=False
             Also return the per-sample Fisher weights ``w * h'^2 / V``.
+        shift : ndarray of shape (n_features,), default=None
+            Column centres ``c`` (dense X only): ``eta = (X - c) @ coef + intercept``
+            and the gradient is taken on the centred columns.
 
         Returns
         -------
@@ -119,6 +123,8 @@ class GLMLoss:
             Intercept last.
         hess_weights : ndarray of shape (n_samples,) or None
         """
+        if sp.issparse(X) and shift is not None:
+            raise ValueError("sparse columns are not centred")
         if sp.issparse(X) and X.format == "csr":
             grad = np.empty(X.shape[1] + 1)
             hess = np.empty(X.shape[0] if hessian else 0, dtype=X.dtype)
@@ -134,14 +140,17 @@ class GLMLoss:
             loss = dense_loss_gradient(
                 X, y, _or_empty(sample_weight, y.dtype), _or_empty(offset, y.dtype),
                 np.ascontiguousarray(coef, dtype=np.float64), float(intercept),
-                *self.codes, grad, hess,
+                _or_empty(shift, np.float64), *self.codes, grad, hess,
             )  # fmt: skip
             return loss, grad, (hess if hessian else None)
-        eta = self.linear_predictor(X, coef, intercept, offset)
+        centre = 0.0 if shift is None else float(coef @ shift)
+        eta = self.linear_predictor(X, coef, intercept - centre, offset)
         loss, g, hess = self.pointwise(y, eta, sample_weight, hessian)
         grad = np.empty(X.shape[1] + 1)
-        grad[:-1] = np.asarray(X.T @ g).ravel()
         grad[-1] = g.sum(dtype=np.float64)
+        grad[:-1] = np.asarray(X.T @ g).ravel()
+        if shift is not None:
+            grad[:-1] -= shift * grad[-1]
         return loss, grad, hess
 
     def hessian(self, X, hess_weights):

@@ -239,18 +239,22 @@ def test_large_multinomial_takes_lbfgs_and_meets_newton():
     assert error <= 1e-6 or warned
 
 
-def test_a_tolerance_below_rounding_stops_at_once_and_says_so():
-    """tol=1e-12 on a 20-row problem with a year column: no run to max_iter."""
+@pytest.mark.parametrize("solver", ["newton", "lbfgs", "cd"])
+def test_a_tolerance_below_rounding_stops_at_once_and_says_so(solver):
+    """tol=1e-12 on a 20-row problem with a year column returns at once; a tol no
+    float64 gradient can meet (1e-300) stops at the rounding floor, with a warning."""
     X, y, _, _ = make_tabular(20, 4, "gamma", "log", seed=11)
-    y = y * 1e4  # large values: the gradient's rounding floor sits far above 1e-12
-    started = time.perf_counter()
-    model, warned = fit_recording(
-        GLMRegressor("gamma", "log", solver="newton", tol=1e-15, max_iter=10_000), X, y
-    )
-    assert model.n_iter_ < 100
-    assert time.perf_counter() - started < 5.0  # not a benchmark: a bound on a hang
-    assert warned and "GLMRegressor" in str(warned[0].message)
-    assert "tol" in str(warned[0].message)
+    y = y * 1e4  # large values: the gradient's rounding floor sits far from 0
+    for tol in (1e-12, 1e-300):
+        started = time.perf_counter()
+        model, warned = fit_recording(
+            GLMRegressor("gamma", "log", solver=solver, tol=tol, max_iter=10_000), X, y
+        )
+        assert model.n_iter_ < 200
+        assert time.perf_counter() - started < 5.0  # not a benchmark: a bound on a hang
+        if tol == 1e-300:
+            assert warned and "GLMRegressor" in str(warned[0].message)
+            assert "no step could lower the objective" in str(warned[0].message)
 
 
 @pytest.mark.parametrize("estimator", [GLMRegressor("poisson", solver="lbfgs", max_iter=2),

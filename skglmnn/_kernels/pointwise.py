@@ -189,23 +189,33 @@ def sum_partials(partial, out):
 
 @parallel_kernel
 def dense_loss_gradient(
-    X, y, sample_weight, offset, coef, intercept,
+    X, y, sample_weight, offset, coef, intercept, shift,
     family, fpower, link, lpower, pair, grad_out, hess_out,
 ):  # fmt: skip
     """Loss and gradient of a GLM on C-contiguous dense ``X`` in one sweep over X.
 
-    ``eta_i = X_i . coef + intercept + offset_i``; returns ``sum_i w_i l_i`` and
-    fills ``grad_out[:p] = X^T (w * delta)``, ``grad_out[p] = sum(w * delta)``
+    ``eta_i = (X_i - shift) . coef + intercept + offset_i``; returns
+    ``sum_i w_i l_i`` and fills ``grad_out[:p] = (X - shift)^T (w * delta)``,
+    ``grad_out[p] = sum(w * delta)``
     (the intercept) and, if it has length n, ``hess_out = w * fisher``.  Each row
     of X is read from memory once: the dot product and the gradient update use
     it while it is in cache, which halves the memory traffic of
     ``X @ coef`` followed by ``X.T @ g``.  Blocks of rows run in parallel, each
-    with its own partial gradient, summed at the end.
+    with its own partial gradient, summed at the end.  ``shift`` (length p, or
+    0 for none) centres the columns inside the sweep -- the solvers' change of
+    variables (``_solvers/_scaling.py``): subtracting ``c . coef`` from the
+    intercept and ``c sum(w delta)`` from the gradient afterwards would give
+    the same numbers in exact arithmetic, but with a calendar-year column it
+    loses three digits to cancellation.
     """
     n, p = X.shape
     weighted = sample_weight.shape[0] > 0
     has_offset = offset.shape[0] > 0
+    centred = shift.shape[0] > 0
     want_hess = hess_out.shape[0] > 0
+    c = np.zeros(p)
+    if centred:
+        c[:] = shift
     n_blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
     partial = np.zeros((n_blocks, p + 1))
     losses = np.zeros(n_blocks)
@@ -217,7 +227,7 @@ def dense_loss_gradient(
             if has_offset:
                 eta += offset[i]
             for j in range(p):
-                eta += X[i, j] * coef[j]
+                eta += (X[i, j] - c[j]) * coef[j]
             loss, delta, fisher = half_deviance_derivatives(
                 family, fpower, link, lpower, pair, y[i], eta
             )
@@ -225,7 +235,7 @@ def dense_loss_gradient(
             block_loss += w * loss
             g = w * delta
             for j in range(p):
-                acc[j] += g * X[i, j]
+                acc[j] += g * (X[i, j] - c[j])
             acc[p] += g
             if want_hess:
                 hess_out[i] = w * fisher

@@ -261,14 +261,10 @@ class GLMProblem(Problem):
 
     def _loss_gradient(self, coef, intercept, curvature):
         loss, grad, hess = self.loss.loss_gradient(
-            self.X, self.y, coef[0], float(intercept[0]) - self._centre_of(coef[0]),
-            self.sample_weight, self.offset, curvature,
+            self.X, self.y, coef[0], float(intercept[0]), self.sample_weight, self.offset,
+            curvature, shift=self.scaling.shift,
         )  # fmt: skip
         return loss, grad[None, :], hess
-
-    def _centre_of(self, coef):
-        shift = self.scaling.shift
-        return 0.0 if shift is None else float(coef @ shift)
 
     def _raw_hessian(self, hess_weights):
         return weighted_gram(self.X, hess_weights, self.scaling.shift)
@@ -333,6 +329,8 @@ class GLMProblem(Problem):
         rhs = np.empty((1, self.n_features + 1))
         rhs[0, :-1] = np.asarray(self.X.T @ (fisher * target)).ravel()
         rhs[0, -1] = np.dot(fisher, target)
+        if self.scaling.shift is not None:
+            rhs[0, :-1] -= self.scaling.shift * rhs[0, -1]
         rhs = self.scaling.gradient_to_internal(rhs) / self.weight_sum
         if not self.fit_intercept:
             rhs = rhs[:, :-1]
@@ -366,6 +364,8 @@ class MultinomialProblem(Problem):
         raw_intercept = intercept if shift is None else intercept - coef @ shift
         loss, grad = self.loss.loss_gradient(self.X, self.y, coef, raw_intercept,
                                              self.sample_weight)  # fmt: skip
+        if shift is not None:  # the kernel's gradient is on the raw columns: centre it
+            grad[:, :-1] -= np.outer(grad[:, -1], shift)
         return loss, grad, ((coef, intercept) if curvature else None)
 
     def _raw_hessian(self, state):

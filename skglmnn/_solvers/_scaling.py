@@ -14,8 +14,9 @@ column mean for dense X with a free intercept (centring needs the intercept to
 absorb it) and 0 otherwise (sparse X stays sparse); ``s`` is the weighted
 standard deviation of the centred columns, or the root mean square of the
 uncentred ones.  The map is affine and exact: the kernels keep reading X, the
-problem passes them ``coef`` and the intercept at ``x = c`` and maps the
-gradient back (``grad_beta = (X^T delta - c sum delta) / s``).  Unpenalised
+problem passes them ``coef``, the intercept at ``x = c`` and ``c`` itself; the
+dense kernels centre each value as they read it (no copy) and the problem
+scales the gradient (``grad_beta = (X - c)^T delta / s``).  Unpenalised
 fits are then equivariant: fitting ``X * d + e`` visits the same ``beta`` as
 fitting ``X``.
 
@@ -115,12 +116,9 @@ class ColumnScaling:
         return beta, b
 
     def gradient_to_internal(self, grad):
-        """Gradient in ``(beta, b)`` from the gradient in ``(coef, b)`` on the raw columns.
+        """Gradient in ``(beta, b)`` from the gradient in ``(coef, b)`` on the centred columns.
 
         ``grad`` has shape (m, n_features + 1), intercept last; modified in place.
         """
-        p = self.scale.shape[0]
-        if self.shift is not None:
-            grad[:, :p] -= np.outer(grad[:, p], self.shift)
-        grad[:, :p] /= self.scale
+        grad[:, :-1] /= self.scale
         return grad

@@ -40,6 +40,7 @@ from ._problem import SolverResult
 RANK_TOL = 1e-10  # eigenvalue of the unit-diagonal Hessian below which a direction is flat
 PATIENCE = 4  # iterations at the rounding floor (see FLAT) before giving up
 FLAT = 64 * np.finfo(float).eps  # a relative change of F below this is rounding noise
+NOISE = np.sqrt(np.finfo(float).eps)  # null-vector entries below this (relative) are rounding
 
 
 def newton_solve(problem, theta0, max_iter, tol, verbose=0):
@@ -142,9 +143,12 @@ def _minimum_norm(problem, theta, H, flat):
         H = H + np.mean(np.diag(H)) * (flat @ flat.T)
     Hs, s = _scaled(H)
     values, vectors = eigh(Hs)
-    null = s[:, None] * vectors[:, values <= RANK_TOL * max(values[-1], 1.0)]
+    null = vectors[:, values <= RANK_TOL * max(values[-1], 1.0)]
     if not null.shape[1]:
         return theta
+    # entries at rounding level are noise, and in X's units (a column in cents beside
+    # one in years) noise of 1e-16 can outweigh a true entry divided by 1e6
+    null = s[:, None] * np.where(np.abs(null) > NOISE * np.abs(null).max(axis=0), null, 0.0)
     m, q = problem.shape
     p = problem.n_features
     # the coef part of each null direction, in X's units (beta / scale)
