@@ -122,8 +122,8 @@ class Problem:
         # centring needs an intercept that is free to absorb the shift
         centre = (self.fit_intercept and not sp.issparse(X)
                   and self.intercept_penalty == 0 and self.l1_intercept == 0)  # fmt: skip
-        self.scaling = (ColumnScaling.of(X, sample_weight, centre) if precondition
-                        else ColumnScaling.identity(self.n_features))  # fmt: skip
+        self.scaling = (ColumnScaling.of(X, sample_weight, centre, ridge=self.alpha)
+                        if precondition else ColumnScaling.identity(self.n_features))  # fmt: skip
         q = self.n_features + self.fit_intercept
         l2 = np.zeros((self.n_outputs, q))
         l2[:, : self.n_features] = self.alpha / self.scaling.scale**2

@@ -57,7 +57,7 @@ class ColumnScaling:
         return cls(np.ones(n_features), None)
 
     @classmethod
-    def of(cls, X, sample_weight, centre):
+    def of(cls, X, sample_weight, centre, ridge=0.0):
         """Standardise the columns of ``X`` (weighted moments); centre them if ``centre``.
 
         Parameters
@@ -69,6 +69,11 @@ class ColumnScaling:
             centring is a change of coordinates, so sparse X stays sparse; the
             GLM problems centre dense X only (their Hessian is formed from
             centred blocks of X), the networks' first layer both.
+        ridge : float, default=0.0
+            The L2 strength ``alpha`` on the coefficients: the scales become
+            ``sqrt(variance + alpha)``, so that the internal Hessian's diagonal,
+            about ``variance / s^2 + alpha / s^2``, stays near 1 also for a
+            column whose variance is far below alpha (a rate of scale 1e-3).
 
         Returns
         -------
@@ -82,10 +87,10 @@ class ColumnScaling:
                                             X.format == "csr")  # fmt: skip
             mean_square = squares / weight_sum
             if not centre:
-                rms = np.sqrt(mean_square)
+                rms = np.sqrt(mean_square + ridge)
                 return cls(np.where(rms > 0, rms, 1.0), None)
             mean = np.asarray(X.T @ (w if w.size else np.ones(X.shape[0]))).ravel() / weight_sum
-            return cls._centred(mean, np.maximum(mean_square - mean**2, 0.0))
+            return cls._centred(mean, np.maximum(mean_square - mean**2, 0.0), ridge)
         if X.shape[0] == 0:
             return cls.identity(X.shape[1])
         weight_sum, first_moment, second_moment, x0 = dense_column_moments(X, w)
@@ -93,15 +98,17 @@ class ColumnScaling:
         mean = x0 + mean_offset
         variance = np.maximum(second_moment / weight_sum - mean_offset**2, 0.0)
         if centre:
-            return cls._centred(mean, variance)
-        rms = np.sqrt(variance + mean**2)
+            return cls._centred(mean, variance, ridge)
+        rms = np.sqrt(variance + mean**2 + ridge)
         return cls(np.where(rms > 0, rms, 1.0), None)
 
     @classmethod
-    def _centred(cls, mean, variance):
+    def _centred(cls, mean, variance, ridge):
         spread = np.sqrt(variance)
         constant = spread <= CONSTANT * np.abs(mean)
-        return cls(np.where(constant | (spread == 0), 1.0, spread), mean)
+        spread = np.where(constant, 0.0, spread)
+        scale = np.sqrt(spread**2 + ridge)
+        return cls(np.where(scale > 0, scale, 1.0), mean)
 
     def to_original(self, beta, b):
         """``(coef, intercept)`` from internal ``(beta, b)``; rows of 2-D ``beta`` are classes."""
