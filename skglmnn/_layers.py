@@ -147,5 +147,6 @@ def propagate(stack, theta, source, n_samples, n_apply):
     width = stack.layout[n_apply - 1, K.N_OUT]
     out = np.empty((n_samples, width))
     rows = np.arange(n_samples, dtype=np.int64)
-    K.propagate(*source, rows, CHUNK_ROWS, theta, stack.layout, stack.act, n_apply, out)
+    raw = np.empty(0)  # the parameters are in X's units: no standardisation
+    K.propagate(*source, rows, CHUNK_ROWS, raw, raw, theta, stack.layout, stack.act, n_apply, out)
     return out

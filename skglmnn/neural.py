@@ -31,6 +31,8 @@ from ._solvers.network import (
     TrainingResult,
     lbfgs_network_solve,
     stochastic_solve,
+    to_internal,
+    to_original,
 )
 from ._validation import FLOAT_DTYPES, check_offset, check_sample_weight
 from .activations import ACTIVATIONS, ALIASES, get_activation
@@ -174,13 +176,19 @@ class _NeuralBase(InferenceMixin, BaseEstimator):
         mean_w = w[rows].mean()
         if not mean_w > 0:
             raise ValueError("sample_weight sums to zero over the training rows.")
-        data = NetworkData(row_source(X), y_coded, w / mean_w, offset, rows)
+        if not continuing:  # kept over partial_fit calls: the optimiser's state lives in it
+            train = None  # moments over the training rows, without copying X
+            if weights is not None or len(rows) < n:
+                train = np.zeros(n)
+                train[rows] = w[rows]
+            self._input_scaling = ColumnScaling.of(X, train, centre=True)
+        data = NetworkData.standardised(row_source(X), y_coded, w / mean_w, offset, rows,
+                                        self._input_scaling)  # fmt: skip
+        theta = to_internal(stack, theta, data) if continuing else theta
         if self.early_stopping and not partial and self.solver != "lbfgs":
             validation = self._validation_scorer(stack, data, val_rows)
-        scaling = None
-        if self.solver == "lbfgs":  # full-batch training works on standardised inputs
-            scaling = ColumnScaling.of(X, None if weights is None else w, centre=True)
-        result = self._solve(stack, data, theta, validation, partial, continuing, scaling)
+        result = self._solve(stack, data, theta, validation, partial, continuing)
+        result.theta = to_original(stack, result.theta, data)
         self._store(stack, result, X, partial, continuing, len(rows))
         if partial:
             self.__dict__.pop("_inference", None)  # statistics describe fit() only
@@ -218,10 +226,10 @@ class _NeuralBase(InferenceMixin, BaseEstimator):
             # no hidden layer, no symmetry to break: start where GLMRegressor starts
             stack.coefs(theta)[-1][...] = 0.0
 
-    def _solve(self, stack, data, theta, validation, partial, continuing, scaling):
+    def _solve(self, stack, data, theta, validation, partial, continuing):
         if self.solver == "lbfgs":
             return lbfgs_network_solve(
-                stack, data, theta, self.alpha, scaling,
+                stack, data, theta, self.alpha,
                 max_iter=self.max_iter, tol=self.tol, verbose=self.verbose,
             )  # fmt: skip
         if self._optimizer is None:
@@ -335,8 +343,8 @@ class _NeuralBase(InferenceMixin, BaseEstimator):
         def score(theta):
             eta = np.empty((len(val_rows), stack.n_outputs))
             K.propagate(
-                *data.source, val_rows, CHUNK_ROWS, theta, stack.layout, stack.act,
-                stack.n_layers, eta,
+                *data.source, val_rows, CHUNK_ROWS, data.shift, data.inv_scale, theta,
+                stack.layout, stack.act, stack.n_layers, eta,
             )  # fmt: skip
             if data.offset.shape[0]:
                 eta += data.offset[val_rows]

@@ -54,8 +54,15 @@ def activation_and_derivative(code, z):
 
 
 @loop_kernel
-def gather_rows(X, transposed, indptr, indices, data, sparse, rows, start, m, p, xb_out):
-    """Copy rows ``rows[start:start + m]`` (``p`` features) of the row source into ``xb_out``."""
+def gather_rows(X, transposed, indptr, indices, data, sparse, rows, start, m, p, shift,
+                inv_scale, xb_out):  # fmt: skip
+    """Copy rows ``rows[start:start + m]`` (``p`` features) of the row source into ``xb_out``.
+
+    With ``shift``/``inv_scale`` of length p, each value is standardised on the
+    way, ``(x - shift) * inv_scale``: the first layer's change of variables
+    (``_solvers/network.py``), at no cost beyond the copy that is made anyway.
+    """
+    standardise = shift.shape[0] > 0
     for i in range(m):
         r = rows[start + i]
         if sparse:
@@ -69,6 +76,9 @@ def gather_rows(X, transposed, indptr, indices, data, sparse, rows, start, m, p,
         else:
             for j in range(p):
                 xb_out[i * p + j] = X[r, j]
+        if standardise:
+            for j in range(p):
+                xb_out[i * p + j] = (xb_out[i * p + j] - shift[j]) * inv_scale[j]
 
 
 @loop_kernel
@@ -147,12 +157,13 @@ def output_loss_delta(output, opower, y, sw, offset, rows, start, m, n_out, scal
 
 
 @loop_kernel
-def backward(theta, layout, act_start, xb, m, acts, dacts, delta, g1, g2, alpha, grad_out):
+def backward(theta, layout, act_start, xb, m, acts, dacts, delta, g1, g2, decay, grad_out):
     """Back-propagate ``delta`` (``m x n_out``); write the batch gradient to ``grad_out``.
 
-    ``grad_out`` receives ``A_prev^T G + alpha W`` for every weight matrix and
-    the column sums of ``G`` for every intercept vector (intercepts are not
-    penalised).  ``g1``/``g2`` are scratch buffers for the hidden deltas.
+    ``grad_out`` receives ``A_prev^T G + decay * W`` for every weight matrix
+    and the column sums of ``G`` for every intercept vector (intercepts are not
+    penalised); ``decay`` holds the L2 strength of every parameter (length 0:
+    no penalty).  ``g1``/``g2`` are scratch buffers for the hidden deltas.
     """
     n_layers = layout.shape[0]
     n_last = layout[n_layers - 1, N_OUT]
@@ -168,9 +179,9 @@ def backward(theta, layout, act_start, xb, m, acts, dacts, delta, g1, g2, alpha,
         W = theta[ws : ws + n_in * n_out].reshape((n_in, n_out))
         gW = grad_out[ws : ws + n_in * n_out].reshape((n_in, n_out))
         np.dot(inp.T, G, gW)
-        if alpha != 0.0:
+        if decay.shape[0] > 0:
             for t in range(n_in * n_out):
-                grad_out[ws + t] += alpha * theta[ws + t]
+                grad_out[ws + t] += decay[ws + t] * theta[ws + t]
         for j in range(n_out):
             grad_out[bs + j] = 0.0
         for i in range(m):
@@ -259,12 +270,12 @@ def allocate(layout, batch):
 @loop_kernel
 def train_epoch(
     X, transposed, indptr, indices, data, sparse,
-    y, sw, offset, rows, batch_size,
-    theta, layout, act, output, opower, alpha, hyper, state,
+    y, sw, offset, rows, batch_size, shift, inv_scale,
+    theta, layout, act, output, opower, decay, hyper, state,
 ):  # fmt: skip
     """One pass of mini-batch Adam or SGD over ``rows`` (already shuffled).
 
-    Each batch minimises ``mean_b(w_i loss_i) + alpha/2 ||W||^2`` (weights
+    Each batch minimises ``mean_b(w_i loss_i) + sum(decay W^2) / 2`` (weights
     normalised to mean 1 over the training set, so the batch objective is an
     unbiased estimate of the full one).  Returns the sum of ``w_i loss_i`` over
     the epoch, each term at the parameters of its batch, or ``nan`` as soon as
@@ -277,7 +288,8 @@ def train_epoch(
     total = 0.0
     for start in range(0, n_rows, batch_size):
         m = min(batch_size, n_rows - start)
-        gather_rows(X, transposed, indptr, indices, data, sparse, rows, start, m, p, xb)
+        gather_rows(X, transposed, indptr, indices, data, sparse, rows, start, m, p, shift,
+                    inv_scale, xb)  # fmt: skip
         forward(theta, layout, act, xb, m, acts, dacts, act_start, False, eta)
         loss = output_loss_delta(
             output, opower, y, sw, offset, rows, start, m, n_out, 1.0 / m, eta, delta
@@ -285,7 +297,7 @@ def train_epoch(
         if not math.isfinite(loss):
             return math.nan
         total += loss
-        backward(theta, layout, act_start, xb, m, acts, dacts, delta, g1, g2, alpha, grad)
+        backward(theta, layout, act_start, xb, m, acts, dacts, delta, g1, g2, decay, grad)
         optimizer_step(theta, grad, hyper, state)
     return total
 
@@ -293,7 +305,7 @@ def train_epoch(
 @loop_kernel
 def loss_gradient(
     X, transposed, indptr, indices, data, sparse,
-    y, sw, offset, rows, chunk,
+    y, sw, offset, rows, chunk, shift, inv_scale,
     theta, layout, act, output, opower, scale, grad_out,
 ):  # fmt: skip
     """``scale * sum_i w_i loss_i`` over ``rows`` and its gradient (no penalty).
@@ -305,23 +317,26 @@ def loss_gradient(
     n_out = layout[layout.shape[0] - 1, N_OUT]
     xb, acts, dacts, act_start, eta, delta, g1, g2 = allocate(layout, chunk)
     part = np.empty_like(theta)
+    no_decay = np.empty(0)
     grad_out[:] = 0.0
     total = 0.0
     for start in range(0, n_rows, chunk):
         m = min(chunk, n_rows - start)
-        gather_rows(X, transposed, indptr, indices, data, sparse, rows, start, m, p, xb)
+        gather_rows(X, transposed, indptr, indices, data, sparse, rows, start, m, p, shift,
+                    inv_scale, xb)  # fmt: skip
         forward(theta, layout, act, xb, m, acts, dacts, act_start, False, eta)
         total += output_loss_delta(
             output, opower, y, sw, offset, rows, start, m, n_out, scale, eta, delta
         )
-        backward(theta, layout, act_start, xb, m, acts, dacts, delta, g1, g2, 0.0, part)
+        backward(theta, layout, act_start, xb, m, acts, dacts, delta, g1, g2, no_decay, part)
         grad_out += part
     return scale * total
 
 
 @loop_kernel
 def propagate(
-    X, transposed, indptr, indices, data, sparse, rows, chunk, theta, layout, act, n_apply, out
+    X, transposed, indptr, indices, data, sparse, rows, chunk, shift, inv_scale,
+    theta, layout, act, n_apply, out,
 ):  # fmt: skip
     """Run ``rows`` through the first ``n_apply`` weight layers into ``out``.
 
@@ -336,7 +351,8 @@ def propagate(
     activate_last = n_apply < layout.shape[0]
     for start in range(0, n_rows, chunk):
         m = min(chunk, n_rows - start)
-        gather_rows(X, transposed, indptr, indices, data, sparse, rows, start, m, p, xb)
+        gather_rows(X, transposed, indptr, indices, data, sparse, rows, start, m, p, shift,
+                    inv_scale, xb)  # fmt: skip
         res = forward(theta, sub, act, xb, m, acts, dacts, act_start, activate_last, eta)
         for i in range(m):
             for j in range(width):

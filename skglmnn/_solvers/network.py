@@ -44,6 +44,9 @@ class NetworkData:
         Added to the output ``eta``; zero rows for none.
     rows : ndarray of int64
         The rows to train on (all rows, or the training part of an early-stopping split).
+    shift, inv_scale : ndarray of shape (n_features,) or (0,)
+        The first layer's change of variables: the kernels read
+        ``(x - shift) * inv_scale`` (see :func:`to_internal`); length 0 for raw inputs.
     """
 
     source: tuple
@@ -51,6 +54,47 @@ class NetworkData:
     sample_weight: np.ndarray
     offset: np.ndarray
     rows: np.ndarray
+    shift: np.ndarray = field(default_factory=lambda: np.empty(0))
+    inv_scale: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+    @classmethod
+    def standardised(cls, source, y, sample_weight, offset, rows, scaling):
+        """Data whose first layer reads standardised inputs (``scaling``: a ColumnScaling)."""
+        shift = np.zeros_like(scaling.scale) if scaling.shift is None else scaling.shift
+        return cls(source, y, sample_weight, offset, rows, np.ascontiguousarray(shift, float),
+                   1.0 / scaling.scale)  # fmt: skip
+
+
+def to_internal(stack, theta, data):
+    """Parameters for standardised inputs from parameters in X's units.
+
+    With ``z = (x - c) / s`` the first layer's weights become ``W_int = s W``
+    (row j times ``s_j``) and its intercepts ``b_int = b + c W``, the
+    pre-activation at ``x = c``; every other layer is unchanged.  The network
+    computes the same function, so the objective is the same -- the penalty
+    stays on ``W`` in X's units (``decay``) -- but Adam, SGD and L-BFGS move in
+    coordinates that do not depend on the units and origins of the columns: a
+    calendar year or an income in cents no longer saturates the first layer,
+    and a network without hidden layers trains like the GLM it is.
+    """
+    if not data.inv_scale.shape[0]:
+        return theta.copy()
+    out = theta.copy()
+    W, b = stack.coefs(out)[0], stack.intercepts(out)[0]
+    b += data.shift @ W
+    W /= data.inv_scale[:, None]
+    return out
+
+
+def to_original(stack, theta, data):
+    """Inverse of :func:`to_internal`."""
+    if not data.inv_scale.shape[0]:
+        return theta.copy()
+    out = theta.copy()
+    W, b = stack.coefs(out)[0], stack.intercepts(out)[0]
+    W *= data.inv_scale[:, None]
+    b -= data.shift @ W
+    return out
 
 
 @dataclass
@@ -89,9 +133,21 @@ class DivergenceError(ValueError):
     """Training produced a non-finite loss."""
 
 
-def _penalty(theta, mask, alpha):
-    w = theta[mask]
-    return 0.5 * alpha * float(w @ w)
+def decay_vector(stack, data, alpha, mask):
+    """The L2 strength of every parameter: ``alpha`` on weights, 0 on intercepts.
+
+    For standardised inputs the first layer's row j gets ``alpha / s_j^2``,
+    which is ``alpha ||W||^2 / 2`` on the weights in X's units.
+    """
+    decay = alpha * mask.astype(np.float64)
+    if alpha and data.inv_scale.shape[0]:
+        n_in, n_out, ws, _ = stack.layout[0]
+        decay[ws : ws + n_in * n_out] *= np.repeat(data.inv_scale**2, n_out)
+    return decay
+
+
+def _penalty(theta, decay):
+    return 0.5 * float(decay @ (theta * theta))
 
 
 def value_gradient(stack, data, theta, alpha, mask):
@@ -99,22 +155,24 @@ def value_gradient(stack, data, theta, alpha, mask):
     grad = np.empty_like(theta)
     value = K.loss_gradient(
         *data.source, data.y, data.sample_weight, data.offset, data.rows, CHUNK_ROWS,
-        theta, stack.layout, stack.act, stack.output, stack.opower, 1.0 / data.rows.shape[0], grad,
+        data.shift, data.inv_scale, theta, stack.layout, stack.act, stack.output, stack.opower,
+        1.0 / data.rows.shape[0], grad,
     )  # fmt: skip
-    if alpha:
-        grad[mask] += alpha * theta[mask]
-    return value + _penalty(theta, mask, alpha), grad
+    decay = decay_vector(stack, data, alpha, mask)
+    grad += decay * theta
+    return value + _penalty(theta, decay), grad
 
 
 def run_epoch(stack, data, theta, alpha, optimizer, batch_size, rng, mask):
     """One shuffled pass of mini-batch updates; returns the epoch's mean objective."""
     rows = rng.permutation(data.rows)
+    decay = decay_vector(stack, data, alpha, mask)
     total = K.train_epoch(
         *data.source, data.y, data.sample_weight, data.offset, rows, batch_size,
-        theta, stack.layout, stack.act, stack.output, stack.opower, alpha,
-        optimizer.hyper, optimizer.state,
+        data.shift, data.inv_scale, theta, stack.layout, stack.act, stack.output, stack.opower,
+        decay if alpha else np.empty(0), optimizer.hyper, optimizer.state,
     )  # fmt: skip
-    return total / rows.shape[0] + _penalty(theta, mask, alpha)
+    return total / rows.shape[0] + _penalty(theta, decay)
 
 
 def _check_finite(loss, epoch):
@@ -184,68 +242,35 @@ def stochastic_solve(
 class NetworkProblem:
     """The full-batch objective of a network in the solvers' problem contract.
 
-    The first layer is reparametrised on standardised inputs, as the GLM
-    problems are (``_scaling.py``): with ``z = (x - c) / s``, the internal
-    first-layer weights are ``W_int = s W`` (row j scaled by ``s_j``) and the
-    internal intercepts ``b_int = b + c W``, the pre-activation at ``x = c``.
-    The objective is unchanged (the penalty stays on ``W`` in X's units); only
-    the coordinates L-BFGS moves in change, which makes full-batch training --
-    and a network without hidden layers, which is a GLM -- independent of the
-    units and origins of the columns.
+    ``theta`` is in the internal coordinates of ``data`` (standardised inputs,
+    :func:`to_internal`), where the gradient is scale-free; L-BFGS and its
+    finishing quasi-Newton iterations (``lbfgs.py``) run on it as on a GLM.
 
     Parameters
     ----------
     stack : GLMStack
     data : NetworkData
     alpha : float
-    scaling : ColumnScaling
-        Of the input columns (``shift`` None for sparse X).
     """
 
     l1_weights = None
     uses_fused_sweep = False  # the network kernels call BLAS themselves
 
-    def __init__(self, stack, data, alpha, scaling):
-        self.stack, self.data, self.alpha, self.scaling = stack, data, float(alpha), scaling
+    def __init__(self, stack, data, alpha):
+        self.stack, self.data, self.alpha = stack, data, float(alpha)
         self.mask = stack.weight_mask()
+        self.decay = decay_vector(stack, data, self.alpha, self.mask)
         self.n_params = stack.n_params
         self.curve = []
-        n_in, n_out, ws, bs = stack.layout[0]
-        self._weights = slice(ws, ws + n_in * n_out)
-        self._intercepts = slice(bs, bs + n_out)
-        self._shape = (n_in, n_out)
-
-    def to_original(self, theta):
-        """Kernel parameters (first layer in X's units) from internal ones."""
-        out = theta.copy()
-        W = theta[self._weights].reshape(self._shape) / self.scaling.scale[:, None]
-        out[self._weights] = W.ravel()
-        if self.scaling.shift is not None:
-            out[self._intercepts] -= self.scaling.shift @ W
-        return out
-
-    def from_original(self, theta):
-        """Internal parameters from kernel parameters."""
-        out = theta.copy()
-        W = theta[self._weights].reshape(self._shape)
-        out[self._weights] = (W * self.scaling.scale[:, None]).ravel()
-        if self.scaling.shift is not None:
-            out[self._intercepts] += self.scaling.shift @ W
-        return out
 
     def value_gradient(self, theta, curvature=False):
-        """F and its gradient in internal coordinates (no curvature state)."""
-        value, grad = value_gradient(self.stack, self.data, self.to_original(theta), self.alpha,
-                                     self.mask)  # fmt: skip
-        gW = grad[self._weights].reshape(self._shape)
-        if self.scaling.shift is not None:
-            gW = gW - np.outer(self.scaling.shift, grad[self._intercepts])
-        grad[self._weights] = (gW / self.scaling.scale[:, None]).ravel()
+        """F and its gradient (no curvature state)."""
+        value, grad = value_gradient(self.stack, self.data, theta, self.alpha, self.mask)
         return value, grad, None
 
     def penalty(self, theta):
         """The L2 penalty on the weights, in X's units."""
-        return _penalty(self.to_original(theta), self.mask, self.alpha)
+        return _penalty(theta, self.decay)
 
     def optimality(self, theta, grad):
         """Largest internal gradient entry."""
@@ -256,16 +281,15 @@ class NetworkProblem:
         self.curve.append(float(value))
 
 
-def lbfgs_network_solve(stack, data, theta, alpha, scaling, *, max_iter, tol, verbose=0):
-    """Full-batch L-BFGS (``lbfgs.py``) on a :class:`NetworkProblem`; returns kernel parameters."""
+def lbfgs_network_solve(stack, data, theta, alpha, *, max_iter, tol, verbose=0):
+    """Full-batch L-BFGS (``lbfgs.py``) on a :class:`NetworkProblem` (internal ``theta``)."""
     from .lbfgs import lbfgs_solve
 
-    problem = NetworkProblem(stack, data, alpha, scaling)
-    start = problem.from_original(theta)
-    value, _, _ = problem.value_gradient(start)
+    problem = NetworkProblem(stack, data, alpha)
+    value, _, _ = problem.value_gradient(theta)
     _check_finite(value, 0)
-    result = lbfgs_solve(problem, start, max_iter, tol, verbose)
+    result = lbfgs_solve(problem, theta, max_iter, tol, verbose)
     _check_finite(result.objective, result.n_iter)
     curve = problem.curve or [result.objective]
-    return TrainingResult(problem.to_original(result.theta), result.objective, result.n_iter,
-                          result.converged, curve, result.objective)  # fmt: skip
+    return TrainingResult(result.theta, result.objective, result.n_iter, result.converged, curve,
+                          result.objective)  # fmt: skip
