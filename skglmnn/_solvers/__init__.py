@@ -10,11 +10,14 @@ re-measures the returned point's optimality without trusting the solver.
 from .._domain import interval_within
 from ._problem import GLMProblem, MultinomialProblem, Problem, SolverResult, make_problem
 from .cd import cd_solve
-from .lbfgs import lbfgs_solve
+from .lbfgs import lbfgs_newton_solve, lbfgs_solve
 from .newton import newton_solve
 from .owlqn import owlqn_solve
 
-SOLVERS = {"newton": newton_solve, "lbfgs": lbfgs_solve, "cd": cd_solve, "owlqn": owlqn_solve}
+SOLVERS = {
+    "newton": newton_solve, "lbfgs": lbfgs_solve, "cd": cd_solve, "owlqn": owlqn_solve,
+    "lbfgs-newton": lbfgs_newton_solve,
+}  # fmt: skip
 
 # "auto" takes Newton while a Hessian (n (m p)^2 / 2 multiply-adds for m linear
 # predictors) is cheap: there it is robust to ill-conditioning and exact for
@@ -46,14 +49,16 @@ def choose_solver(problem, requested="auto"):
       cannot take it;
     * otherwise ``"newton"`` while its Hessian is cheap, or when the link can
       leave the family's domain (only Newton's line search keeps every iterate
-      inside it robustly); else ``"lbfgs"``.
+      inside it robustly); ``"lbfgs-newton"`` (L-BFGS, finished by Newton when
+      it is slow: correlated columns) while the Hessian fits in memory; else
+      ``"lbfgs"``.
     * ``"newton-if-it-fits"``: Newton while the Hessian fits, else ``"lbfgs"``
       (what a classifier's ``solver="newton-cholesky"`` asks for).
 
     Parameters
     ----------
     problem : Problem
-    requested : {"auto", "newton", "lbfgs", "cd", "owlqn", "newton-if-it-fits"}
+    requested : {"auto", "newton", "lbfgs", "lbfgs-newton", "cd", "owlqn", "newton-if-it-fits"}
 
     Returns
     -------
@@ -75,7 +80,7 @@ def choose_solver(problem, requested="auto"):
         return "newton" if newton_fits(problem) else "lbfgs"
     if newton_fits(problem) and (newton_is_cheap(problem) or _can_leave_domain(problem)):
         return "newton"
-    return "lbfgs"
+    return "lbfgs-newton" if newton_fits(problem) else "lbfgs"
 
 
 def _can_leave_domain(problem):
@@ -99,6 +104,7 @@ def check_solution(problem, theta):
 
 __all__ = [
     "GLMProblem", "MultinomialProblem", "Problem", "SolverResult", "SOLVERS",
-    "cd_solve", "check_solution", "choose_solver", "lbfgs_solve", "make_problem",
+    "cd_solve", "check_solution", "choose_solver", "lbfgs_newton_solve", "lbfgs_solve",
+    "make_problem",
     "newton_is_cheap", "newton_solve", "owlqn_solve",
 ]  # fmt: skip

@@ -180,6 +180,16 @@ class Problem:
             What ``hessian`` needs (per-sample Fisher weights, or theta); None
             unless ``curvature``.
         """
+        key = np.asarray(theta, dtype=np.float64).tobytes()
+        memo = getattr(self, "_memo", None)
+        if memo is not None and memo[0] == key and (memo[3] is not None or not curvature):
+            # the same point again (the start, the returned point): one sweep saved
+            return memo[1], memo[2].copy(), memo[3]
+        value, grad, state = self._evaluate(theta, curvature)
+        self._memo = (key, value, grad.copy(), state)
+        return value, grad, state
+
+    def _evaluate(self, theta, curvature):
         coef, b = self._kernel_parameters(theta)
         loss, grad, state = self._loss_gradient(coef, b, curvature)
         grad = self.scaling.gradient_to_internal(grad) / self.weight_sum
