@@ -64,7 +64,7 @@ def fit_problem(estimator, problem, requested, theta0, max_iter, tol, verbose):
             ConvergenceWarning,
             stacklevel=3,
         )
-    unpenalised = not np.any(problem._l2) and problem.l1_weights is None
+    unpenalised = not np.any(problem.l2_weights) and problem.l1_weights is None
     if result.rank is not None and unpenalised:
         columns = "columns and the intercept" if problem.fit_intercept else "columns"
         flat = problem.flat_directions().shape[1]  # counted in the rank, not identifiable

@@ -62,20 +62,35 @@ class GLMRegressor(InferenceMixin, RegressorMixin, BaseEstimator):
     fit_intercept : bool, default=True
         Whether to fit an intercept.
     solver : {"auto", "newton", "lbfgs", "cd"}, default="auto"
+        Every solver works on standardised columns (centred too for dense X
+        with an intercept) as a change of variables inside the kernels -- X is
+        never copied -- so a calendar year beside the intercept or an income in
+        cents does not slow it down or stop it early, and unpenalised fits of
+        ``X * d + c`` give the transformed coefficients of fitting ``X``.
         ``"newton"``: Newton steps with Fisher's Hessian (IRLS), a Cholesky
         solve and a line search that keeps the mean inside the family's domain;
         returns the minimum-norm solution for rank-deficient X.
-        ``"lbfgs"``: scipy's L-BFGS-B, one sweep over X per iteration.
+        ``"lbfgs"``: scipy's L-BFGS-B, one sweep over X per iteration, finished
+        by quasi-Newton steps whose line search tolerates rounding when scipy
+        stops on a flat objective before ``tol`` is met.
         ``"cd"``: proximal Newton with coordinate descent (as glmnet), the
         solver for ``l1_ratio > 0``, which ``"auto"`` then picks.
-        ``"auto"``: otherwise newton while ``n_samples * n_features**2 <= 1e7`` (a cheap
-        Hessian) or for links that can leave the family's domain (e.g. identity
-        with poisson), else lbfgs.
+        ``"auto"``: otherwise newton while a Hessian is cheap
+        (``n_samples * n_features**2 <= 1e7``) or for links that can leave the
+        family's domain (e.g. identity with poisson); else L-BFGS while it is
+        cheaper than Newton would be, finished by Newton when it is slow
+        (correlated columns): ``solver_ == "lbfgs-newton"``.
     max_iter : int, default=100
         Maximum number of solver iterations.
     tol : float, default=1e-4
-        Stop when the largest absolute entry of the objective's gradient is at
-        most ``tol``.
+        Stop when the largest entry of the objective's gradient with respect
+        to the coefficients of the standardised columns (under L1: the largest
+        violation of the optimality conditions) is at most ``tol``: a rule that
+        does not depend on the units of X.  After every fit this measure is
+        computed again at the returned coefficients; if it exceeds ``tol`` a
+        ``ConvergenceWarning`` gives its value.  A solver that can no longer
+        lower the objective in floating point stops at once (and warns if that
+        is above ``tol``) rather than running to ``max_iter``.
     warm_start : bool, default=False
         Start from the previous ``coef_`` and ``intercept_`` when refitting.
     verbose : int, default=0
@@ -92,7 +107,8 @@ class GLMRegressor(InferenceMixin, RegressorMixin, BaseEstimator):
     link_ : Link
         The link object used.
     solver_ : str
-        The solver used (``"auto"`` resolved).
+        The solver used (``"auto"`` resolved: ``"newton"``, ``"lbfgs"``,
+        ``"lbfgs-newton"`` or ``"cd"``).
     n_iter_ : int
         Number of solver iterations.
     objective_ : float
@@ -203,7 +219,9 @@ class GLMRegressor(InferenceMixin, RegressorMixin, BaseEstimator):
         self.family_, self.link_, self.solver_ = family, link, solver
         self.n_iter_ = result.n_iter
         self.objective_ = result.objective
-        self._fit_inference(X, y, sample_weight, offset)
+        # the deviance from the solver's last evaluation saves a pass over X
+        self._fit_inference(X, y, sample_weight, offset,
+                            deviance=2.0 * problem.weight_sum * result.loss)  # fmt: skip
         return self
 
     def _output_glm(self, X, y, sample_weight, offset):

@@ -13,7 +13,8 @@ solvers' internal coordinates ``theta``:
 * ``value_gradient(theta, curvature)``: the smooth part (loss + L2) and its
   gradient, plus an opaque curvature state for ``hessian``;
 * ``hessian(state)``: the Fisher Hessian of the smooth part;
-* ``l1_weights``: the L1 strength of each entry of theta (None: no L1);
+* ``l1_weights``: the L1 strength of each entry of theta (None: no L1), and
+  ``l2_weights`` the L2 strength (``F`` holds ``l2_weights . theta^2 / 2``);
 * ``optimality(theta, grad)``: the largest violation of the optimality
   conditions (the gradient, or the minimal subgradient under L1) -- the one
   convergence measure every solver and the final check use;
@@ -131,7 +132,7 @@ class Problem:
         weights[:, : self.n_features] = self.l1 / self.scaling.scale
         if self.fit_intercept:
             l2[:, -1], weights[:, -1] = self.intercept_penalty, self.l1_intercept
-        self._l2 = l2.ravel()
+        self.l2_weights = l2.ravel()
         self.l1_weights = weights.ravel() if weights.any() else None
 
     # -- parameters ---------------------------------------------------------
@@ -195,13 +196,13 @@ class Problem:
         grad = self.scaling.gradient_to_internal(grad) / self.weight_sum
         if not self.fit_intercept:
             grad = grad[:, :-1]
-        grad = grad.ravel() + self._l2 * theta
-        value = loss / self.weight_sum + 0.5 * float(self._l2 @ (theta * theta))
+        grad = grad.ravel() + self.l2_weights * theta
+        value = loss / self.weight_sum + 0.5 * float(self.l2_weights @ (theta * theta))
         return value, grad, state
 
     def penalty(self, theta):
         """The penalty part of F at ``theta`` (L2 and L1)."""
-        value = 0.5 * float(self._l2 @ (theta * theta))
+        value = 0.5 * float(self.l2_weights @ (theta * theta))
         if self.l1_weights is not None:
             value += float(self.l1_weights @ np.abs(theta))
         return value
@@ -210,7 +211,7 @@ class Problem:
         """``(loss, penalty)`` at ``theta``: F is their sum."""
         value, _, _ = self.value_gradient(theta)
         penalty = self.penalty(theta)
-        l2 = 0.5 * float(self._l2 @ (theta * theta))
+        l2 = 0.5 * float(self.l2_weights @ (theta * theta))
         return value - l2, penalty
 
     def optimality(self, theta, grad):
@@ -229,7 +230,7 @@ class Problem:
             keep = np.ones(self.n_outputs * q, dtype=bool)
             keep[q - 1 :: q] = False
             H = H[np.ix_(keep, keep)]
-        H[np.diag_indices_from(H)] += self._l2
+        H[np.diag_indices_from(H)] += self.l2_weights
         return H
 
     def flat_directions(self):

@@ -54,17 +54,16 @@ ENTER = 0.01
 NEAR = 0.8
 
 
-def _quadratic_solver(problem, hess_weights=None, H=None):
+def _quadratic_solver(problem, hess_weights):
     """``solve(g, theta, l1, tol, z_out)`` for the quadratic model of the smooth part.
 
-    With a Hessian matrix ``H`` (or small p) coordinate descent works on H; for
-    sparse X with many features it works on a working set (``_working_set_solver``).
+    Coordinate descent works on the Hessian matrix; for sparse X with many
+    features, on a working set (``_working_set_solver``).
     """
-    if H is None and not (sp.issparse(problem.X) and problem.n_features > GRAM_MAX_FEATURES):
-        H = problem.hessian(hess_weights)
-    if H is not None:
-        return lambda g, theta, l1, tol, z: cd_quadratic(H, g, theta, l1, MAX_SWEEPS, tol, z)
-    return _working_set_solver(problem, hess_weights)
+    if sp.issparse(problem.X) and problem.n_features > GRAM_MAX_FEATURES:
+        return _working_set_solver(problem, hess_weights)
+    H = problem.hessian(hess_weights)
+    return lambda g, theta, l1, tol, z: cd_quadratic(H, g, theta, l1, MAX_SWEEPS, tol, z)
 
 
 def _working_set_solver(problem, hess_weights):
@@ -80,7 +79,7 @@ def _working_set_solver(problem, hess_weights):
     the problem's internal coordinates: column j of X stands for ``x_j / s_j``.
     """
     h = np.ascontiguousarray(hess_weights, dtype=np.float64) / problem.weight_sum
-    l2 = problem._l2
+    l2 = problem.l2_weights
     inv = 1.0 / problem.scaling.scale
     p, intercept = problem.n_features, problem.fit_intercept
     R = problem.X if problem.X.format == "csr" else sp.csr_matrix(problem.X)
@@ -176,7 +175,7 @@ def _proximal_newton_step(problem, theta, total, grad, quadratic, weights, measu
     None when no step decreases F.
     """
     z = np.empty(theta.size)
-    quadratic(grad, theta, weights, INNER_TOL * measure, z)
+    quadratic(grad, theta, weights, INNER_TOL * min(measure, measure**2 / INNER_TOL), z)
     step = z - theta
     decrease = float(grad @ step) + _penalty(z, weights) - _penalty(theta, weights)
 

@@ -101,7 +101,7 @@ def _newton_solve(problem, theta0, max_iter, tol, verbose):
         if since_best >= PATIENCE:
             stagnated = True
             break
-    if rank is not None and not np.any(problem._l2):
+    if rank is not None and not np.any(problem.l2_weights):
         theta = _minimum_norm(problem, theta, problem.hessian(state), flat)
     loss, penalty = value - problem.penalty(theta), problem.penalty(theta)
     return SolverResult(theta, loss, penalty, n_iter, bool(measure <= tol), measure,
