@@ -169,8 +169,11 @@ def fit_statistics(out):
         y = out.y.astype(np.float64)
         binary = family.name == "binomial" and np.all((y == 0) | (y == 1))
         eta = None if binary and out.deviance is not None else out.eta()
-        # deviances from the loss kernel (half the unit deviance, one exp per sample)
-        deviance = out.deviance if eta is None else 2.0 * loss.loss(y, eta, out.weights)
+        # deviances from the loss kernel (half the unit deviance, one exp per sample), unless
+        # the solver's last evaluation gave it
+        deviance = out.deviance
+        if deviance is None:
+            deviance = 2.0 * loss.loss(y, eta, out.weights)
         if binary and out.offset is None:  # constant mean ybar: a closed form
             ybar = float(np.average(y, weights=w))
             null_deviance = -2.0 * n_obs * (xlogy(ybar, ybar) + xlogy(1 - ybar, 1 - ybar))

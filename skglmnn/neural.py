@@ -269,14 +269,22 @@ class _NeuralBase(InferenceMixin, BaseEstimator):
         self.t_ = (getattr(self, "t_", 0) if continuing else 0) + seen
         self._set_output_coef(stack, theta)
         if not partial and not result.converged:
-            what = "iterations" if self.solver == "lbfgs" else "epochs"
-            warnings.warn(
-                f"The {self.solver} solver did not converge in max_iter={self.max_iter} "
-                f"{what}; the loss still improves by more than tol={self.tol:g}. Increase "
-                "max_iter or tol.",
-                ConvergenceWarning,
-                stacklevel=4,
-            )
+            if result.optimality is not None:  # full batch: the measured gap
+                why = ("no step could lower the objective any further in floating point"
+                       if result.stagnated else f"max_iter={self.max_iter} was reached")
+                message = (
+                    f"{type(self).__name__} did not converge: the lbfgs solver stopped after "
+                    f"{result.n_iter} iterations with an optimality gap of "
+                    f"{result.optimality:.3g} (largest gradient entry, standardised inputs) "
+                    f"above tol={self.tol:g}; {why}. Raise max_iter or tol."
+                )
+            else:
+                message = (
+                    f"The {self.solver} solver did not converge in max_iter={self.max_iter} "
+                    f"epochs; the loss still improves by more than tol={self.tol:g}. Increase "
+                    "max_iter or tol."
+                )
+            warnings.warn(message, ConvergenceWarning, stacklevel=4)
 
     # -- prediction ----------------------------------------------------------
     def _stack(self):

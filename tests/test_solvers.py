@@ -266,11 +266,14 @@ def test_a_tolerance_below_rounding_stops_at_once_and_says_so(solver):
 @pytest.mark.parametrize("estimator", [GLMRegressor("poisson", solver="lbfgs", max_iter=2),
                                        GLMClassifier(max_iter=1),
                                        GLMClassifier(C=np.inf, solver="newton-cholesky",
-                                                     max_iter=1)])  # fmt: skip
+                                                     max_iter=1),
+                                       NeuralGLM(hidden=(), family="poisson", solver="lbfgs",
+                                                 max_iter=2)])  # fmt: skip
 def test_an_unfinished_fit_names_estimator_and_gap(estimator):
     X, y, _, _ = make_tabular(300, 5, "poisson", seed=12)
     if isinstance(estimator, GLMClassifier):
         y = _classes(X, 3, 12)
+    # (the networks' adam/sgd stop on the loss curve, not a gradient: not here)
     with pytest.warns(ConvergenceWarning, match=type(estimator).__name__ + r".*optimality gap"):
         estimator.fit(X, y)
 

@@ -127,6 +127,8 @@ class TrainingResult:
     best_loss: float = np.inf
     validation_scores: list | None = None
     best_validation_score: float | None = None
+    optimality: float | None = None  # full-batch solvers: largest gradient entry at theta
+    stagnated: bool = False
 
 
 class DivergenceError(ValueError):
@@ -291,5 +293,8 @@ def lbfgs_network_solve(stack, data, theta, alpha, *, max_iter, tol, verbose=0):
     result = lbfgs_solve(problem, theta, max_iter, tol, verbose)
     _check_finite(result.objective, result.n_iter)
     curve = problem.curve or [result.objective]
-    return TrainingResult(result.theta, result.objective, result.n_iter, result.converged, curve,
-                          result.objective)  # fmt: skip
+    # the returned point's optimality, measured again (not the solver's own flag)
+    gap = problem.optimality(result.theta, problem.value_gradient(result.theta)[1])
+    return TrainingResult(result.theta, result.objective, result.n_iter, bool(gap <= tol), curve,
+                          result.objective, optimality=gap,
+                          stagnated=result.stagnated)  # fmt: skip
