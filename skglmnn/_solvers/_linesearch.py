@@ -62,3 +62,27 @@ def backtrack(evaluate, theta, value, step, slope, *, project=None, predicted=No
             return candidate, new_value, state, t
         t *= 0.5
     return None
+
+
+FLAT = 64 * np.finfo(float).eps  # a relative change of F below this is rounding noise
+
+
+class Stagnation:
+    """Counts iterations spent at the floor that rounding sets.
+
+    An iteration is "at the floor" when F moved by no more than ``FLAT``
+    (relative) while the optimality measure did not halve its best value;
+    after ``patience`` such iterations in a row no further progress is
+    possible in floating point and the solver stops.  Far from the optimum F
+    falls at every step, so this never stops a solver that is still working.
+    """
+
+    def __init__(self, measure, patience):
+        self.best, self.count, self.patience = measure, 0, patience
+
+    def update(self, previous, value, measure):
+        """Record one iteration (F before and after, the new measure); True: stop."""
+        at_floor = measure > 0.5 * self.best and previous - value <= FLAT * abs(previous)
+        self.count = self.count + 1 if at_floor else 0
+        self.best = min(self.best, measure)
+        return self.count >= self.patience

@@ -80,6 +80,13 @@ class SolverResult:
         """``F = loss + penalty``."""
         return self.loss + self.penalty
 
+    @classmethod
+    def finish(cls, problem, theta, total, n_iter, measure, tol, stagnated=False, rank=None):
+        """The result at ``theta`` whose objective is ``total``, split into loss and penalty."""
+        penalty = problem.penalty(theta)
+        return cls(theta, total - penalty, penalty, n_iter, bool(measure <= tol), measure,
+                   stagnated, rank)  # fmt: skip
+
 
 def pseudo_gradient(theta, grad, weights):
     """The minimal-norm subgradient of ``f + sum_j weights_j |theta_j|`` given ``grad f``.

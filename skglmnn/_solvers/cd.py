@@ -32,9 +32,9 @@ from .._kernels.cd import (
     csr_rmatvec,
 )
 from .._threads import single_threaded_blas
-from ._linesearch import backtrack
+from ._linesearch import Stagnation, backtrack
 from ._problem import SolverResult
-from .newton import FLAT, PATIENCE
+from .newton import PATIENCE
 
 MAX_SWEEPS = 1000  # inner sweeps per outer iteration
 # The inner loop stops at this fraction of the current optimality violation
@@ -189,8 +189,8 @@ def _proximal_newton_step(problem, theta, total, grad, quadratic, weights, measu
 def _cd_solve(problem, theta, max_iter, tol, verbose, weights):
     value, grad, hess = problem.value_gradient(theta, curvature=True)
     total = value + _penalty(theta, weights)
-    measure = best = problem.optimality(theta, grad)
-    n_iter, since_best, stagnated = 0, 0, False
+    measure = problem.optimality(theta, grad)
+    n_iter, stagnated, floor = 0, False, Stagnation(measure, PATIENCE)
     while measure > tol and n_iter < max_iter:
         n_iter += 1
         quadratic = _quadratic_solver(problem, hess)
@@ -202,15 +202,11 @@ def _cd_solve(problem, theta, max_iter, tol, verbose, weights):
         previous = total
         theta, total, (grad, hess), t = accepted
         measure = problem.optimality(theta, grad)
-        stuck = measure > 0.5 * best and previous - total <= FLAT * abs(previous)
-        since_best = since_best + 1 if stuck else 0
-        best = min(best, measure)
+        at_floor = floor.update(previous, total, measure)
         if verbose:
             print(f"cd iter {n_iter:3d}  objective {total:.12g}  kkt {measure:.3e}  "
                   f"non-zero {np.count_nonzero(theta)}  step {t:g}")  # fmt: skip
-        if since_best >= PATIENCE:
+        if at_floor:
             stagnated = True
             break
-    penalty = problem.penalty(theta)
-    return SolverResult(theta, total - penalty, penalty, n_iter, bool(measure <= tol), measure,
-                        stagnated)  # fmt: skip
+    return SolverResult.finish(problem, theta, total, n_iter, measure, tol, stagnated)

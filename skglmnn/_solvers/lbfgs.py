@@ -79,9 +79,7 @@ def lbfgs_solve(problem, theta0, max_iter, tol, verbose=0):
         finish = owlqn_solve(problem, theta, max_iter - n_iter, tol, verbose)
         finish.n_iter += n_iter
         return finish
-    penalty = problem.penalty(theta)
-    return SolverResult(theta, float(result.fun) - penalty, penalty, n_iter,
-                        bool(measure <= tol), measure)  # fmt: skip
+    return SolverResult.finish(problem, theta, float(result.fun), n_iter, measure, tol)
 
 
 def _minimize(value_gradient, theta0, max_iter, tol, callback):

@@ -34,12 +34,11 @@ import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve, eigh
 
 from .._threads import single_threaded_blas
-from ._linesearch import backtrack
+from ._linesearch import Stagnation, backtrack
 from ._problem import SolverResult
 
 RANK_TOL = 1e-10  # eigenvalue of the unit-diagonal Hessian below which a direction is flat
-PATIENCE = 4  # iterations at the rounding floor (see FLAT) before giving up
-FLAT = 64 * np.finfo(float).eps  # a relative change of F below this is rounding noise
+PATIENCE = 4  # iterations at the rounding floor (``_linesearch.Stagnation``) before giving up
 NOISE = np.sqrt(np.finfo(float).eps)  # null-vector entries below this (relative) are rounding
 
 
@@ -71,9 +70,9 @@ def newton_solve(problem, theta0, max_iter, tol, verbose=0):
 def _newton_solve(problem, theta0, max_iter, tol, verbose):
     theta = np.array(theta0, dtype=np.float64)
     value, grad, state = problem.value_gradient(theta, curvature=True)
-    measure = best = problem.optimality(theta, grad)
+    measure = problem.optimality(theta, grad)
     flat = problem.flat_directions()
-    n_iter, rank, since_best, stagnated = 0, None, 0, False
+    n_iter, rank, stagnated, floor = 0, None, False, Stagnation(measure, PATIENCE)
 
     def evaluate(candidate):
         new_value, new_grad, new_state = problem.value_gradient(candidate, curvature=True)
@@ -94,18 +93,12 @@ def _newton_solve(problem, theta0, max_iter, tol, verbose):
         if verbose:
             print(f"newton iter {n_iter:3d}  objective {value:.12g}  "
                   f"optimality {measure:.3e}  step {t:g}")  # fmt: skip
-        # no halving while F no longer moves beyond its rounding: the floor
-        stuck = measure > 0.5 * best and previous - value <= FLAT * abs(previous)
-        since_best = since_best + 1 if stuck else 0
-        best = min(best, measure)
-        if since_best >= PATIENCE:
+        if floor.update(previous, value, measure):
             stagnated = True
             break
     if rank is not None and not np.any(problem.l2_weights):
         theta = _minimum_norm(problem, theta, problem.hessian(state), flat)
-    loss, penalty = value - problem.penalty(theta), problem.penalty(theta)
-    return SolverResult(theta, loss, penalty, n_iter, bool(measure <= tol), measure,
-                        stagnated, rank)  # fmt: skip
+    return SolverResult.finish(problem, theta, value, n_iter, measure, tol, stagnated, rank)
 
 
 def _scaled(H):

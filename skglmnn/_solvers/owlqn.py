@@ -26,11 +26,12 @@ quasi-Newton steps, 0.38 s).  Without L1 it is plain L-BFGS.
 import numpy as np
 
 from .._threads import single_threaded_blas
-from ._linesearch import backtrack
+from ._linesearch import Stagnation, backtrack
 from ._problem import SolverResult, pseudo_gradient
 
 MEMORY = 10
-PATIENCE = 30  # iterations without halving the optimality measure at a flat F
+PATIENCE = 30  # iterations at the rounding floor (``_linesearch.Stagnation``): quasi-Newton
+# steps need more of them than Newton's to show that no progress is left
 
 
 def _direction(v, pairs):
@@ -76,9 +77,9 @@ def _owlqn_solve(problem, theta, max_iter, tol, verbose):
     value, grad, _ = problem.value_gradient(theta)
     total = value + float(weights @ np.abs(theta))
     pairs = []
-    n_iter, stagnated, since_best = 0, False, 0
     v = pseudo_gradient(theta, grad, weights)
-    measure = best = float(np.max(np.abs(v), initial=0.0))
+    measure = float(np.max(np.abs(v), initial=0.0))
+    n_iter, stagnated, floor = 0, False, Stagnation(measure, PATIENCE)
 
     def evaluate(candidate):
         new_value, new_grad, _ = problem.value_gradient(candidate)
@@ -112,18 +113,15 @@ def _owlqn_solve(problem, theta, max_iter, tol, verbose):
             pairs.append((s, y, 1.0 / sy))
             if len(pairs) > MEMORY:
                 pairs.pop(0)
-        flat = total - new_total <= 64 * np.finfo(float).eps * abs(total)
+        previous = total
         theta, grad, total = candidate, new_grad, new_total
         v = pseudo_gradient(theta, grad, weights)
         measure = float(np.max(np.abs(v), initial=0.0))
-        since_best = since_best + 1 if (flat and measure > 0.5 * best) else 0
-        best = min(best, measure)
+        at_floor = floor.update(previous, total, measure)
         if verbose:
             print(f"owlqn iter {n_iter:3d}  objective {total:.12g}  optimality {measure:.3e}  "
                   f"non-zero {np.count_nonzero(theta)}  step {t:g}")  # fmt: skip
-        if since_best >= PATIENCE:
+        if at_floor:
             stagnated = True
             break
-    penalty = problem.penalty(theta)
-    return SolverResult(theta, total - penalty, penalty, n_iter, bool(measure <= tol), measure,
-                        stagnated)  # fmt: skip
+    return SolverResult.finish(problem, theta, total, n_iter, measure, tol, stagnated)
