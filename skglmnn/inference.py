@@ -378,12 +378,28 @@ def covariance(matrices, dispersion, robust, n_obs, k):
     """
     info, meat, observed = matrices
     if robust is None:
-        return dispersion * np.linalg.pinv(info, hermitian=True)
-    bread = np.linalg.pinv(observed, hermitian=True)
+        return dispersion * _scaled_pinv(info)
+    bread = _scaled_pinv(observed)
     cov = bread @ meat @ bread
     if robust == "HC1":
         cov *= n_obs / (n_obs - k)
     return cov
+
+
+def _scaled_pinv(matrix):
+    """Pseudo-inverse of a symmetric information matrix, with the rank decided scale-free.
+
+    ``pinv`` drops directions whose eigenvalue is small against the largest
+    one: with a column in cents beside a dummy, a merely badly *scaled*
+    direction would be dropped as if X were rank deficient (standard errors off
+    by ~100 %).  Inverting ``D^-1 M D^-1`` with ``D = sqrt(diag(M))`` and
+    mapping back, ``D^-1 pinv(.) D^-1``, is the same inverse for a full-rank M
+    and keeps only truly flat directions (an exact duplicate column) out.
+    """
+    d = np.sqrt(np.abs(np.diag(matrix)))
+    d = np.where(d > 0, d, 1.0)
+    scaled = matrix / d[:, None] / d[None, :]
+    return np.linalg.pinv(scaled, hermitian=True) / d[:, None] / d[None, :]
 
 
 SIGNIFICANCE = ((0.001, "***"), (0.01, "**"), (0.05, "*"), (0.1, "."), (1.0, " "))

@@ -291,3 +291,28 @@ def test_pandas_input_keeps_feature_names_and_raises_no_warning(make):
     if not getattr(model, "coefs_", [None])[:-1]:  # no hidden layer: the columns of X
         assert list(table.index)[:3] == ["age", "dose", "bmi"]
     pd.testing.assert_frame_equal(table, model.coef_table())
+
+
+@pytest.mark.parametrize("family", ["normal", "poisson", "binomial", "gamma"])
+def test_standard_errors_on_real_shaped_columns(family):
+    """A year, an income in cents, a rate of scale 1e-3 beside the intercept: the standard
+    errors equal statsmodels' on the standardised columns, mapped back with the exact
+    Jacobian (a pseudo-inverse whose cutoff ignored the scaling was off by ~100 %)."""
+    from skglmnn._testing import make_tabular
+
+    X, y, _, _ = make_tabular(1500, 7, family, seed=3)
+    ours = GLMRegressor(family, tol=1e-10).fit(X, y).coef_table()["std_error"].to_numpy()
+    mean, std = X.mean(axis=0), X.std(axis=0)
+    link = sm.families.links.Log() if family == "gamma" else None
+    sm_fam = {"normal": sm.families.Gaussian(), "poisson": sm.families.Poisson(),
+              "binomial": sm.families.Binomial(), "gamma": sm.families.Gamma(link)}[family]
+    fit = sm.GLM(y, sm.add_constant((X - mean) / std, prepend=False), family=sm_fam).fit(
+        tol=1e-13
+    )  # fmt: skip
+    p = X.shape[1]
+    J = np.zeros((p + 1, p + 1))  # (beta, b) -> (coef = beta / std, intercept = b - mean.coef)
+    J[:p, :p] = np.diag(1 / std)
+    J[p, :p] = -mean / std
+    J[p, p] = 1.0
+    reference = np.sqrt(np.diag(J @ fit.cov_params() @ J.T))
+    np.testing.assert_allclose(ours, reference, rtol=1e-6)
