@@ -136,17 +136,24 @@ class Family:
         d = self.unit_deviance(y, mu)
         return float(np.sum(d) if sample_weight is None else np.dot(sample_weight, d))
 
-    def pearson_dispersion(self, y, mu, sample_weight=None, n_params=0):
-        """Pearson estimate of the dispersion, ``sum w (y - mu)^2 / V(mu) / (sum w - n_params)``.
+    def pearson_dispersion(self, y, mu, sample_weight=None, n_params=0, variance_weights=False):
+        """Pearson estimate of the dispersion, ``X^2 / (n - n_params)``.
+
+        ``X^2 = sum_i w_i (y_i - mu_i)^2 / V(mu_i)``; ``n`` is the sum of the
+        weights for frequency weights, the number of non-zero weights for
+        variance (prior) weights, as in R's ``glm``.
 
         Parameters
         ----------
         y, mu : array-like of shape (n_samples,)
             Targets and fitted means.
         sample_weight : array-like of shape (n_samples,), default=None
-            Frequency weights.
+            Frequency weights, or variance weights (see ``variance_weights``).
         n_params : int, default=0
             Number of estimated mean parameters (coefficients and intercept).
+        variance_weights : bool, default=False
+            Whether ``sample_weight`` are variance weights (the variance of
+            ``y_i`` is ``dispersion * V(mu_i) / w_i``).
 
         Returns
         -------
@@ -155,9 +162,10 @@ class Family:
         y = np.asarray(y, dtype=np.float64)
         w = np.ones_like(y) if sample_weight is None else np.asarray(sample_weight, dtype=float)
         chi2 = np.dot(w, (y - mu) ** 2 / self.unit_variance(mu))
-        return float(chi2 / (w.sum() - n_params))
+        n = np.count_nonzero(w) if variance_weights else w.sum()
+        return float(chi2 / (n - n_params))
 
-    def loglik(self, y, mu, sample_weight=None, dispersion=1.0):
+    def loglik(self, y, mu, sample_weight=None, dispersion=1.0, variance_weights=False):
         """Log-likelihood ``sum_i w_i log p(y_i | mu_i, dispersion)``.
 
         Parameters
@@ -169,6 +177,11 @@ class Family:
         dispersion : float, default=1.0
             Scale parameter (variance ``dispersion * V(mu)``); ignored by
             families without one.
+        variance_weights : bool, default=False
+            Read ``sample_weight`` as variance (prior) weights: sample ``i`` has
+            the dispersion ``dispersion / w_i`` and counts once (samples of
+            weight 0 not at all).  Families without a dispersion multiply the
+            log-density by ``w_i`` either way, as R's ``glm`` and statsmodels do.
 
         Returns
         -------
@@ -177,6 +190,10 @@ class Family:
         y = np.asarray(y, dtype=np.float64)
         mu = np.asarray(mu, dtype=np.float64)
         w = np.ones_like(y) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        if variance_weights and self.has_dispersion:
+            keep = w > 0
+            y, mu, w = y[keep], mu[keep], w[keep]
+            return float(np.sum(self._loglik_obs(y, mu, np.ones_like(y), dispersion / w)))
         return float(np.sum(self._loglik_obs(y, mu, w, float(dispersion))))
 
     def _loglik_obs(self, y, mu, w, phi):
@@ -363,7 +380,9 @@ class TweedieFamily(Family):
             self.y_interval, self.mu_interval = NON_NEGATIVE, POSITIVE
         else:
             self.y_interval, self.mu_interval = POSITIVE, POSITIVE
-        self.has_dispersion = power != 1.0
+        # power 1 is quasi-Poisson: the dispersion is estimated, as by R's statmod and
+        # statsmodels (use the poisson family for a dispersion fixed at 1)
+        self.has_dispersion = True
         self._fused = {0.0: {IdentityLink: C.NORMAL_IDENTITY}, 1.0: {LogLink: C.POISSON_LOG},
                        2.0: {LogLink: C.GAMMA_LOG, InverseLink: C.GAMMA_INVERSE}}.get(
             power, {LogLink: C.TWEEDIE_LOG}
@@ -384,10 +403,13 @@ class TweedieFamily(Family):
         as_family = {0.0: NormalFamily, 2.0: GammaFamily, 3.0: InverseGaussianFamily}
         if self.power in as_family:
             return as_family[self.power]()._loglik_obs(y, mu, w, phi)
-        if self.power == 1.0:
-            return PoissonFamily()._loglik_obs(y, mu, w, phi)
-        if self.power < 2.0:
+        if 1.0 < self.power < 2.0:
             return w * _compound_poisson_gamma_logpdf(y, mu, phi, self.power)
+        if self.power == 1.0:
+            raise ValueError(
+                "Tweedie with power 1 is a quasi-Poisson model (dispersion estimated, y any "
+                "non-negative number): it has no likelihood; R reports its AIC as NA."
+            )
         raise ValueError(
             f"The Tweedie density for power {self.power:g} (other than 2 and 3) has no "
             "closed form or series implemented here; use 1 < power < 2, 2 or 3."
@@ -445,31 +467,60 @@ def _compound_poisson_gamma_logpdf(y, mu, phi, p):
 
     ``log f = log W(y) - log y + (y theta - kappa) / phi`` for y > 0 with
     ``theta = mu^(1-p)/(1-p)``, ``kappa = mu^(2-p)/(2-p)`` and the series
-    ``W = sum_j z^j / (j! Gamma(-j a))``, ``a = (2-p)/(1-p)``; the terms peak at
-    ``j* = y^(2-p) / (phi (2-p))`` and are summed over a window of +-10 standard
-    deviations (about sqrt(j*)) around it.  At y = 0 the mass is ``exp(-kappa/phi)``.
+    ``W = sum_j z^j / (j! Gamma(-j a))``, ``a = (2-p)/(1-p)``.  The terms, as a
+    function of j, peak at ``j* = y^(2-p) / (phi (2-p))`` with a spread of
+    ``sigma = sqrt(j* (p - 1))``; the sum runs over ``j* +- (12 sigma + 10)``
+    (the rest is below ``exp(-70)`` of the peak).  When ``sigma`` is large
+    (small ``phi``, a near-perfect fit) the terms form a smooth bell, and the
+    sum over the integers is evaluated with a stride of ``sigma / 4`` (the
+    trapezoidal rule on such a bell is exact to ``exp(-300)``), so that every
+    observation costs at most ~120 terms whatever ``phi`` is.  Beyond
+    ``j* = 1e8``, where the terms' logarithms would lose digits to
+    cancellation, the saddlepoint density ``-log(2 pi phi y^p) / 2 - d(y, mu) /
+    (2 phi)`` is used: its relative error is O(phi), below 1e-8 there.  At
+    y = 0 the mass is ``exp(-kappa/phi)``.  Observations are processed in
+    chunks, so memory stays bounded.
     """
-    y, mu = np.broadcast_arrays(y, mu)
-    out = -(mu ** (2 - p)) / (phi * (2 - p))
-    out = np.array(out, dtype=np.float64)
+    y, mu, phi = np.broadcast_arrays(np.asarray(y, np.float64), np.asarray(mu, np.float64),
+                                     np.asarray(phi, np.float64))  # fmt: skip
+    out = np.array(-(mu ** (2 - p)) / (phi * (2 - p)), dtype=np.float64)
     pos = y > 0
     if not np.any(pos):
         return out
-    yp, mup = y[pos], mu[pos]
-    a = (2 - p) / (1 - p)
-    log_z = -a * np.log(yp) + a * np.log(p - 1) - (1 - a) * np.log(phi) - np.log(2 - p)
-    j_peak = np.maximum(1.0, yp ** (2 - p) / (phi * (2 - p)))
-    half_width = np.ceil(10 * np.sqrt(j_peak) + 10)
-    j_low = np.maximum(1.0, np.floor(j_peak - half_width))
-    offsets = np.arange(int(2 * half_width.max()) + 1)
-    j = j_low[:, None] + offsets[None, :]
-    log_terms = j * log_z[:, None] - special.gammaln(j + 1) - special.gammaln(-a * j)
-    log_terms[offsets[None, :] > 2 * half_width[:, None]] = -np.inf
-    log_w = special.logsumexp(log_terms, axis=1)
-    theta = mup ** (1 - p) / (1 - p)
-    kappa = mup ** (2 - p) / (2 - p)
-    out[pos] = log_w - np.log(yp) + (yp * theta - kappa) / phi
+    yp, mup, phip = y[pos], mu[pos], phi[pos]
+    j_peak = yp ** (2 - p) / (phip * (2 - p))
+    log_f = np.empty(len(yp))
+    saddle = j_peak > 1e8
+    if np.any(saddle):
+        ys, ms, ps = yp[saddle], mup[saddle], phip[saddle]
+        unit_deviance = 2 * (ys ** (2 - p) / ((1 - p) * (2 - p)) - ys * ms ** (1 - p) / (1 - p)
+                             + ms ** (2 - p) / (2 - p))  # fmt: skip
+        log_f[saddle] = -0.5 * np.log(2 * np.pi * ps * ys**p) - unit_deviance / (2 * ps)
+    series = np.flatnonzero(~saddle)
+    for start in range(0, len(series), 4096):
+        idx = series[start : start + 4096]
+        log_f[idx] = _tweedie_series(yp[idx], mup[idx], phip[idx], j_peak[idx], p)
+    out[pos] = log_f
     return out
+
+
+def _tweedie_series(y, mu, phi, j_peak, p):
+    """``log f(y)`` for y > 0 by the bounded series of :func:`_compound_poisson_gamma_logpdf`."""
+    a = (2 - p) / (1 - p)
+    log_z = -a * np.log(y) + a * np.log(p - 1) - (1 - a) * np.log(phi) - np.log(2 - p)
+    sigma = np.sqrt(np.maximum(j_peak, 1.0) * (p - 1))
+    stride = np.maximum(1.0, np.floor(sigma / 4))
+    half_width = 12 * sigma + 10
+    j_low = np.maximum(1.0, np.floor(j_peak - half_width))
+    n_terms = np.ceil((j_peak + half_width - j_low) / stride).astype(np.int64) + 1
+    steps = np.arange(int(n_terms.max()))
+    j = j_low[:, None] + stride[:, None] * steps[None, :]
+    log_terms = j * log_z[:, None] - special.gammaln(j + 1) - special.gammaln(-a * j)
+    log_terms[steps[None, :] >= n_terms[:, None]] = -np.inf
+    log_w = special.logsumexp(log_terms, axis=1) + np.log(stride)
+    theta = mu ** (1 - p) / (1 - p)
+    kappa = mu ** (2 - p) / (2 - p)
+    return log_w - np.log(y) + (y * theta - kappa) / phi
 
 
 FAMILIES = {

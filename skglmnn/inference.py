@@ -36,11 +36,13 @@ Conventions, stated once:
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from scipy import stats
 from scipy.special import xlogy
 from sklearn.utils.validation import validate_data
 
 from ._loss import GLMLoss, weighted_gram
+from ._solvers._scaling import ColumnScaling
 from ._threads import parallel_matvec, single_threaded_blas
 from ._validation import FLOAT_DTYPES, SPARSE_FORMATS, check_offset, check_sample_weight
 
@@ -78,6 +80,8 @@ class OutputGLM:
     deviance : float or None
         The deviance, when the solver's last objective gives it (then binary
         models need no pass over the design for their statistics).
+    variance_weights : bool
+        Whether ``weights`` are variance (prior) weights rather than frequency weights.
     """
 
     design: object
@@ -94,6 +98,15 @@ class OutputGLM:
     names: list
     classes: object = None
     deviance: float | None = None
+    variance_weights: bool = False
+
+    @property
+    def n_obs(self):
+        """Number of observations: the sum of frequency weights, or the number of
+        samples with a non-zero variance weight."""
+        if self.variance_weights:
+            return float(np.count_nonzero(self.w))
+        return float(self.w.sum())
 
     @property
     def multinomial(self):
@@ -148,7 +161,7 @@ def fit_statistics(out):
         ``aic_``, ``bic_`` and ``df_resid_``.
     """
     w = out.w
-    n_obs = float(w.sum())
+    n_obs = out.n_obs
     k = out.n_params()
     df_resid = n_obs - k
     if out.multinomial:
@@ -161,7 +174,7 @@ def fit_statistics(out):
             loglik = -0.5 * out.deviance
         counts = np.bincount(codes, weights=w, minlength=out.coef.shape[0])
         # the null model predicts each class's share: sum_k n_k log(n_k / n)
-        null_deviance = -2.0 * float(xlogy(counts, counts / n_obs).sum())
+        null_deviance = -2.0 * float(xlogy(counts, counts / counts.sum()).sum())
         deviance, dispersion = -2.0 * loglik, 1.0
     else:
         family = out.family
@@ -176,14 +189,16 @@ def fit_statistics(out):
             deviance = 2.0 * loss.loss(y, eta, out.weights)
         if binary and out.offset is None:  # constant mean ybar: a closed form
             ybar = float(np.average(y, weights=w))
-            null_deviance = -2.0 * n_obs * (xlogy(ybar, ybar) + xlogy(1 - ybar, 1 - ybar))
+            null_deviance = -2.0 * w.sum() * (xlogy(ybar, ybar) + xlogy(1 - ybar, 1 - ybar))
         else:
             null_deviance = 2.0 * loss.loss(y, _null_eta(out, loss), out.weights)
         mu = None if binary else out.link.inverse(eta)
         dispersion = 1.0
         if family.has_dispersion:  # undefined without residual degrees of freedom
             dispersion = (
-                family.pearson_dispersion(y, mu, out.weights, k) if df_resid > 0 else np.nan
+                family.pearson_dispersion(y, mu, out.weights, k, out.variance_weights)
+                if df_resid > 0
+                else np.nan
             )
         scale = dispersion
         if family.name == "normal" and out.link.name == "identity":
@@ -192,7 +207,7 @@ def fit_statistics(out):
             loglik = -0.5 * deviance  # 0/1 targets: the saturated log-likelihood is 0
         else:
             try:
-                loglik = family.loglik(y, mu, out.weights, scale)
+                loglik = family.loglik(y, mu, out.weights, scale, out.variance_weights)
             except ValueError:  # no density implemented (Tweedie powers above 2 but 3)
                 loglik = np.nan
     return {
@@ -235,8 +250,18 @@ def _null_terms(loss, out, b):
 
 
 def information_matrices(out):
-    """``(I + P, M, J + P)``: penalised Fisher information, the sandwich's meat and
-    the penalised observed information.
+    """``(I + P, M, J + P, A)``: the penalised Fisher information, the sandwich's meat
+    and the penalised observed information, all three in the coefficients of the
+    standardised design, and the Jacobian ``A`` back to the estimates.
+
+    The design is standardised as the solvers do (``_solvers/_scaling.py``:
+    ``z = (x - c) / s`` with weighted means and standard deviations, centred for
+    dense X with an intercept), and the Gram products are formed from centred
+    blocks of X: a calendar year beside the intercept or a polynomial
+    ``x, ..., x^5`` then costs no digits to cancellation, and a column in cents
+    is not mistaken for a null direction.  The estimates are ``theta = A gamma``
+    for the internal coefficients ``gamma``, so every covariance is
+    ``A C A^T`` with ``C`` computed internally (exact, not an approximation).
 
     Rows/columns follow :func:`parameter_names`: coefficients then intercept
     (per class, class-major, for a softmax output).  Coefficients set to zero by
@@ -249,50 +274,149 @@ def information_matrices(out):
 
     Returns
     -------
-    information, meat, observed : ndarray of shape (k, k)
+    information, meat, observed, jacobian : ndarray of shape (k, k)
     """
+    coords = _coordinates(out)
     w = out.w
     eta = out.eta()
     X, icpt = out.design, out.fit_intercept
+    scores = _scores(out, eta)
+    meat_w = w**2 if out.variance_weights else w  # a frequency weight counts w scores
     if out.multinomial:
         proba = _probabilities(eta)
         K = proba.shape[1]
-        resid = proba.copy()
-        resid[np.arange(len(out.y)), out.y.astype(np.intp)] -= 1.0
         info = np.block([
-            [_gram(X, w * proba[:, a] * ((a == b) - proba[:, b]), icpt) for b in range(K)]
+            [_gram(X, w * proba[:, a] * ((a == b) - proba[:, b]), icpt, coords)
+             for b in range(K)]
             for a in range(K)
         ])  # fmt: skip
-        # the meat's blocks: sum_i w_i r_ia r_ib x_i x_i^T
-        meat = np.block(
-            [[_gram(X, w * resid[:, a] * resid[:, b], icpt) for b in range(K)] for a in range(K)]
-        )
         observed = info
     else:
         loss = GLMLoss(out.family, out.link)
         y = out.y.astype(np.float64)
-        _, delta, fisher = loss.pointwise(y, eta, None, hessian=True)
-        info = _gram(X, w * fisher, icpt)
-        meat = _gram(X, w * delta**2, icpt)
+        _, _, fisher = loss.pointwise(y, eta, None, hessian=True)
+        info = _gram(X, w * fisher, icpt, coords)
         observed = info
         if out.link != out.family.canonical_link():  # else the two are equal
-            observed = _gram(X, w * _observed_weight(loss, y, eta), icpt)
-    penalty = np.zeros(info.shape[0])
-    if out.l2:
-        per_block = np.append(np.ones(out.coef.shape[-1]), np.zeros(int(icpt)))
-        penalty = float(w.sum()) * out.l2 * np.tile(per_block, info.shape[0] // len(per_block))
+            observed = _gram(X, w * _observed_weight(loss, y, eta), icpt, coords)
+    m = scores.shape[1]
+    # the meat's blocks: sum_i w_i r_ia r_ib z_i z_i^T
+    meat = np.block([[_gram(X, meat_w * scores[:, a] * scores[:, b], icpt, coords)
+                      for b in range(m)] for a in range(m)])  # fmt: skip
+    n_blocks = info.shape[0] // (X.shape[1] + int(icpt))
+    per_block = np.append(1.0 / coords.scale**2, np.zeros(int(icpt)))
+    penalty = float(w.sum()) * out.l2 * np.tile(per_block, n_blocks)
     keep = _active(out)
     info, observed = info + np.diag(penalty), observed + np.diag(penalty)
-    return tuple(m[np.ix_(keep, keep)] for m in (info, meat, observed))
+    jacobian = np.kron(np.eye(n_blocks), _jacobian(coords, icpt))
+    return tuple(m[np.ix_(keep, keep)] for m in (info, meat, observed, jacobian))
 
 
-def _gram(X, v, fit_intercept):
-    """``[X 1]^T diag(v) [X 1]`` (without the 1 if no intercept) for weights of any sign."""
+def _coordinates(out):
+    """The solvers' change of variables for the output GLM's design."""
+    centre = out.fit_intercept and not sp.issparse(out.design)
+    return ColumnScaling.of(out.design, out.weights, centre)
+
+
+def _jacobian(coords, fit_intercept):
+    """``d (coef, intercept) / d (beta, b)`` of one block: ``coef = beta / s``,
+    ``intercept = b - c . coef``."""
+    p = len(coords.scale)
+    A = np.zeros((p + int(fit_intercept),) * 2)
+    A[np.arange(p), np.arange(p)] = 1.0 / coords.scale
+    if fit_intercept:
+        A[p, p] = 1.0
+        if coords.shift is not None:
+            A[p, :p] = -coords.shift / coords.scale
+    return A
+
+
+def _scores(out, eta):
+    """Derivatives of each sample's loss with respect to its linear predictor(s):
+    shape (n, 1), or (n, K) for a softmax output (``p - onehot(y)``)."""
+    if out.multinomial:
+        resid = _probabilities(eta)
+        resid[np.arange(len(out.y)), out.y.astype(np.intp)] -= 1.0
+        return resid
+    loss = GLMLoss(out.family, out.link)
+    return loss.pointwise(out.y.astype(np.float64), eta, None)[1][:, None]
+
+
+def cluster_meat(out, groups):
+    """The cluster-robust meat ``sum_g S_g S_g^T`` in the coordinates of
+    :func:`information_matrices`, with ``S_g`` the sum of the weighted scores of
+    cluster ``g``.
+
+    Parameters
+    ----------
+    out : OutputGLM
+    groups : array-like of shape (n_samples,)
+        Cluster labels.
+
+    Returns
+    -------
+    meat : ndarray of shape (k, k)
+    n_groups : int
+    """
+    groups = np.asarray(groups)
+    if groups.ndim != 1 or groups.shape[0] != out.design.shape[0]:
+        raise ValueError(
+            f"groups must be 1-D with one label per sample ({out.design.shape[0]}); "
+            f"got shape {groups.shape}."
+        )
+    if groups.dtype.kind == "f" and not np.all(np.isfinite(groups)):
+        raise ValueError("groups contain NaN or inf.")
+    _, codes = np.unique(groups, return_inverse=True)
+    n_groups = int(codes.max()) + 1
+    coords = _coordinates(out)
+    scores = _scores(out, out.eta()) * out.w[:, None]
+    X, icpt = out.design, out.fit_intercept
+    indicator = sp.csr_array((np.ones(len(codes)), (codes, np.arange(len(codes)))),
+                             shape=(n_groups, len(codes)))  # fmt: skip
+    blocks = []
+    for a in range(scores.shape[1]):
+        r = scores[:, a]
+        if sp.issparse(X):
+            S = np.asarray((indicator @ sp.csr_array(X).multiply(r[:, None])).toarray())
+        else:
+            S = _group_sums(X, r, codes, n_groups, coords.shift)
+        S /= coords.scale
+        if icpt:
+            S = np.column_stack([S, np.bincount(codes, weights=r, minlength=n_groups)])
+        blocks.append(S)
+    S = np.hstack(blocks)[:, _active(out)]
+    return S.T @ S, n_groups
+
+
+def _group_sums(X, r, codes, n_groups, shift):
+    """``sum_{i in g} r_i (x_i - c)`` per group for dense X, in blocks of rows (no copy)."""
+    n, p = X.shape
+    out = np.zeros((n_groups, p))
+    rows = max(256, 2**22 // max(p, 1))
+    for start in range(0, n, rows):
+        block = np.asarray(X[start : start + rows], dtype=np.float64)
+        if shift is not None:
+            block = block - shift
+        block = block * r[start : start + rows, None]
+        g = codes[start : start + rows]
+        indicator = sp.csr_array((np.ones(len(g)), (g, np.arange(len(g)))),
+                                 shape=(n_groups, len(g)))  # fmt: skip
+        out += indicator @ block
+    return out
+
+
+def _gram(X, v, fit_intercept, coords):
+    """``[Z 1]^T diag(v) [Z 1]`` (without the 1 if no intercept) for weights of any
+    sign, with ``Z = (X - c) / s`` the standardised design (formed block by block)."""
     v = np.asarray(v, dtype=np.float64)
     if np.all(v >= 0):
-        G = weighted_gram(X, v)
+        G = weighted_gram(X, v, coords.shift)
     else:  # weighted_gram takes square roots: split the weights by sign
-        G = weighted_gram(X, np.maximum(v, 0.0)) - weighted_gram(X, np.maximum(-v, 0.0))
+        G = weighted_gram(X, np.maximum(v, 0.0), coords.shift) - weighted_gram(
+            X, np.maximum(-v, 0.0), coords.shift
+        )
+    d = np.append(1.0 / coords.scale, 1.0)
+    G *= d[:, None] * d[None, :]
     return G if fit_intercept else G[:-1, :-1]
 
 
@@ -354,36 +478,46 @@ def estimates(out):
     return np.concatenate(rows)
 
 
-def covariance(matrices, dispersion, robust, n_obs, k):
-    """Covariance from the stored ``(information, meat, observed information)``.
+def covariance(matrices, dispersion, robust, n_obs, k, clusters=None):
+    """Covariance from the stored ``(information, meat, observed information, Jacobian)``.
 
     The model-based covariance uses Fisher's (expected) information, as R and
     statsmodels' IRLS; the sandwich's bread is the observed information, which
-    differs from it for non-canonical links.
+    differs from it for non-canonical links.  Everything is computed in the
+    standardised coordinates of :func:`information_matrices` and mapped back
+    with the Jacobian: ``A C A^T``.
 
     Parameters
     ----------
     matrices : tuple of ndarray
         From :func:`information_matrices`.
     dispersion : float
-    robust : {None, "HC0", "HC1"}
+    robust : {None, "HC0", "HC1", "cluster"}
     n_obs : float
-        Sum of the weights.
+        Number of observations (sum of frequency weights).
     k : int
         Number of estimated mean parameters.
+    clusters : tuple (meat, n_groups), optional
+        From :func:`cluster_meat`; required for ``robust="cluster"``.
 
     Returns
     -------
     covariance : ndarray of shape (k, k)
     """
-    info, meat, observed = matrices
+    info, meat, observed, jacobian = matrices
     if robust is None:
-        return dispersion * _scaled_pinv(info)
-    bread = _scaled_pinv(observed)
-    cov = bread @ meat @ bread
-    if robust == "HC1":
-        cov *= n_obs / (n_obs - k)
-    return cov
+        internal = dispersion * _scaled_pinv(info)
+    else:
+        bread = _scaled_pinv(observed)
+        if robust == "cluster":
+            meat, n_groups = clusters
+        internal = bread @ meat @ bread
+        if robust == "HC1":
+            internal *= n_obs / (n_obs - k)
+        elif robust == "cluster":  # statsmodels' and Stata's small-sample correction
+            internal *= n_groups / (n_groups - 1) * (n_obs - 1) / (n_obs - k)
+    cov = jacobian @ internal @ jacobian.T
+    return 0.5 * (cov + cov.T)
 
 
 def _scaled_pinv(matrix):
@@ -429,10 +563,15 @@ class InferenceMixin:
     end of ``fit``.
     """
 
+    def _output(self, X, y, sample_weight, offset):
+        out = self._output_glm(X, y, sample_weight, offset)
+        out.variance_weights = getattr(self, "sample_weight_type", "frequency") == "variance"
+        return out
+
     def _fit_inference(self, X, y, sample_weight, offset, deviance=None):
         # BLAS threads left spinning by X @ coef would slow down the next numba sweep
         with single_threaded_blas():
-            out = self._output_glm(X, y, sample_weight, offset)
+            out = self._output(X, y, sample_weight, offset)
             out.deviance = deviance
             for name, value in fit_statistics(out).items():
                 setattr(self, name, value)
@@ -440,6 +579,7 @@ class InferenceMixin:
             matrices = None
             if out.design.shape[0] * n_params**2 <= INFERENCE_MAX_COST:
                 matrices = information_matrices(out)
+        n_intercepts = (out.coef.shape[0] - 1 if out.multinomial else 1) if out.fit_intercept else 0
         self._inference = {
             "matrices": matrices,
             "names": parameter_names(out),
@@ -447,18 +587,30 @@ class InferenceMixin:
             "active": _active(out),
             "t_test": out.family is not None and out.family.has_dispersion,
             "penalised": bool(out.l2 or out.l1),
-            "n_obs": float(out.w.sum()),
-            "null_df": float(out.w.sum())
-            - ((out.coef.shape[0] - 1 if out.multinomial else 1) if out.fit_intercept else 0),
+            "n_obs": out.n_obs,
+            "null_df": out.n_obs - n_intercepts,
             "k": out.n_params(),
             "multinomial": out.multinomial,
         }
 
-    def _inference_state(self, X, y, sample_weight, offset):
+    def _inference_state(self, X, y, sample_weight, offset, robust=None, groups=None):
         if not hasattr(self, "_inference"):
             raise AttributeError(
                 "Inference needs a model fitted with fit(); this one has none (not fitted, "
                 "or fitted by partial_fit)."
+            )
+        if robust not in (None, "HC0", "HC1", "cluster"):
+            raise ValueError(f"robust must be None, 'HC0', 'HC1' or 'cluster'; got {robust!r}.")
+        if (robust == "cluster") != (groups is not None):
+            raise ValueError(
+                "Cluster-robust errors need both robust='cluster' and groups (one cluster "
+                f"label per training sample); got robust={robust!r} and groups "
+                f"{'given' if groups is not None else 'None'}."
+            )
+        if robust == "cluster" and X is None:
+            raise ValueError(
+                "robust='cluster' needs the training data: coef_table(X, y, sample_weight=..., "
+                "offset=..., robust='cluster', groups=...)."
             )
         state = dict(self._inference)
         if X is not None:
@@ -470,9 +622,12 @@ class InferenceMixin:
             if y.shape[0] != X.shape[0]:
                 raise ValueError(f"y has {y.shape[0]} samples, but X has {X.shape[0]}.")
             sample_weight, offset = check_sample_weight(sample_weight, X), check_offset(offset, X)
-            out = self._output_glm(X, y, sample_weight, offset)
-            state["matrices"] = information_matrices(out)
-            state["dispersion"] = fit_statistics(out)["dispersion_"]
+            with single_threaded_blas():
+                out = self._output(X, y, sample_weight, offset)
+                state["matrices"] = information_matrices(out)
+                state["dispersion"] = fit_statistics(out)["dispersion_"]
+                if robust == "cluster":
+                    state["clusters"] = cluster_meat(out, groups)
         elif state["matrices"] is None:
             raise ValueError(
                 f"The information matrix was not stored at fit time (n_samples * n_params^2 "
@@ -482,18 +637,29 @@ class InferenceMixin:
         state.setdefault("dispersion", self.dispersion_)
         return state
 
-    def covariance_matrix(self, X=None, y=None, sample_weight=None, offset=None, robust=None):
+    def _covariance(self, state, robust):
+        return covariance(state["matrices"], state["dispersion"], robust, state["n_obs"],
+                          state["k"], state.get("clusters"))  # fmt: skip
+
+    def covariance_matrix(self, X=None, y=None, sample_weight=None, offset=None, robust=None,
+                          groups=None):  # fmt: skip
         """Covariance of the estimates (coefficients, then the intercept).
 
         Parameters
         ----------
         X, y, sample_weight, offset : optional
-            The training data, needed only for fits too large to have stored
-            their information matrix (see :data:`INFERENCE_MAX_COST`).
-        robust : {None, "HC0", "HC1"}, default=None
+            The training data, needed for ``robust="cluster"`` and for fits too
+            large to have stored their information matrix (see
+            :data:`INFERENCE_MAX_COST`).
+        robust : {None, "HC0", "HC1", "cluster"}, default=None
             ``None``: ``dispersion * (Fisher information + penalty Hessian)^+``;
             ``"HC0"``/``"HC1"``: sandwich estimators, valid when the variance
-            function is wrong.
+            function is wrong; ``"cluster"``: the sandwich with the scores
+            summed within each cluster of ``groups`` (observations correlated
+            within clusters, independent between them), times the small-sample
+            factor ``G / (G - 1) * (n - 1) / (n - k)`` of Stata and statsmodels.
+        groups : array-like of shape (n_samples,), default=None
+            Cluster labels of the training samples, for ``robust="cluster"``.
 
         Returns
         -------
@@ -502,27 +668,28 @@ class InferenceMixin:
         """
         import pandas as pd
 
-        if robust not in (None, "HC0", "HC1"):
-            raise ValueError(f"robust must be None, 'HC0' or 'HC1'; got {robust!r}.")
-        state = self._inference_state(X, y, sample_weight, offset)
-        cov = covariance(state["matrices"], state["dispersion"], robust, state["n_obs"], state["k"])
+        state = self._inference_state(X, y, sample_weight, offset, robust, groups)
+        cov = self._covariance(state, robust)
         names = [n for n, a in zip(state["names"], state["active"], strict=True) if a]
         index = pd.MultiIndex.from_tuples(names) if state["multinomial"] else names
         return pd.DataFrame(cov, index=index, columns=index)
 
     def coef_table(self, X=None, y=None, sample_weight=None, offset=None, *, level=0.95,
-                   robust=None):  # fmt: skip
+                   robust=None, groups=None):  # fmt: skip
         """Estimates, standard errors, test statistics, p-values and confidence intervals.
 
         Parameters
         ----------
         X, y, sample_weight, offset : optional
-            The training data, needed only for fits too large to have stored
-            their information matrix.
+            The training data, needed for ``robust="cluster"`` and for fits too
+            large to have stored their information matrix.
         level : float, default=0.95
             Confidence level of the intervals.
-        robust : {None, "HC0", "HC1"}, default=None
-            Sandwich standard errors instead of Fisher's.
+        robust : {None, "HC0", "HC1", "cluster"}, default=None
+            Sandwich standard errors instead of Fisher's (see
+            :meth:`covariance_matrix`).
+        groups : array-like of shape (n_samples,), default=None
+            Cluster labels of the training samples, for ``robust="cluster"``.
 
         Returns
         -------
@@ -535,8 +702,8 @@ class InferenceMixin:
 
         if not 0 < level < 1:
             raise ValueError(f"level must lie in (0, 1); got {level!r}.")
-        cov = self.covariance_matrix(X, y, sample_weight, offset, robust=robust).to_numpy()
-        state = self._inference_state(X, y, sample_weight, offset)
+        state = self._inference_state(X, y, sample_weight, offset, robust, groups)
+        cov = self._covariance(state, robust)
         est = state["estimates"]
         se = np.full(len(est), np.nan)
         se[state["active"]] = np.sqrt(np.clip(np.diag(cov), 0, None))
@@ -558,7 +725,7 @@ class InferenceMixin:
         )  # fmt: skip
 
     def summary(self, X=None, y=None, sample_weight=None, offset=None, *, level=0.95,
-                robust=None):  # fmt: skip
+                robust=None, groups=None):  # fmt: skip
         """An R-style summary: call, coefficients with significance, deviance, AIC.
 
         Parameters
@@ -568,15 +735,18 @@ class InferenceMixin:
             information matrix.
         level : float, default=0.95
             Confidence level of the intervals in the table.
-        robust : {None, "HC0", "HC1"}, default=None
-            Sandwich standard errors.
+        robust : {None, "HC0", "HC1", "cluster"}, default=None
+            Sandwich standard errors (see :meth:`covariance_matrix`).
+        groups : array-like of shape (n_samples,), default=None
+            Cluster labels of the training samples, for ``robust="cluster"``.
 
         Returns
         -------
         summary : GLMSummary
             Prints as text; renders as HTML in a notebook.
         """
-        table = self.coef_table(X, y, sample_weight, offset, level=level, robust=robust)
+        table = self.coef_table(X, y, sample_weight, offset, level=level, robust=robust,
+                                groups=groups)  # fmt: skip
         return GLMSummary(self, table, robust)
 
 

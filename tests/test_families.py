@@ -67,8 +67,8 @@ SCIPY_LOGPDF = {
 
 
 @pytest.mark.parametrize("spec", ["normal", "binomial", "poisson", "gamma", "inverse_gaussian",
-                                  "negative_binomial(0.5)", "tweedie(0)", "tweedie(1)",
-                                  "tweedie(2)", "tweedie(3)"])  # fmt: skip
+                                  "negative_binomial(0.5)", "tweedie(0)", "tweedie(2)",
+                                  "tweedie(3)"])  # fmt: skip
 def test_loglik_matches_scipy(spec):
     family = get_family(spec)
     mu = means(family)
@@ -84,6 +84,20 @@ def test_loglik_matches_scipy(spec):
         np.dot(w, SCIPY_LOGPDF[name](y, mu, phi)),
         rtol=1e-10,
     )
+    # variance (prior) weights: sample i has dispersion phi / w_i; weight 0 drops it
+    v = np.linspace(0.0, 3.0, y.size)
+    per_sample = SCIPY_LOGPDF[name](y[1:], mu[1:], phi / v[1:]) if family.has_dispersion else (
+        v[1:] * SCIPY_LOGPDF[name](y[1:], mu[1:], phi))  # fmt: skip
+    np.testing.assert_allclose(family.loglik(y, mu, v, phi, variance_weights=True),
+                               per_sample.sum(), rtol=1e-10)  # fmt: skip
+
+
+def test_tweedie_power_one_is_quasi_poisson():
+    """Dispersion estimated (as R's statmod and statsmodels), no likelihood (R: AIC NA)."""
+    family = get_family("tweedie(1)")
+    assert family.has_dispersion
+    with pytest.raises(ValueError, match="quasi-Poisson"):
+        family.loglik(np.array([1.0, 2.5]), np.array([1.5, 2.0]), dispersion=2.0)
 
 
 def test_binomial_loglik_of_proportions_is_the_binomial_pmf():
