@@ -70,8 +70,6 @@ def make_tabular(n_samples=500, n_features=6, family="normal", link="auto", *,
     intercept : float
     """
     rng = np.random.default_rng(seed)
-    family = get_family(family)
-    link = family.default_link() if link == "auto" else get_link(link)
     k = n_factors or max(2, n_features // 4)
     factors = rng.normal(size=(n_samples, k))
     loadings = rng.normal(size=(k, n_features))
@@ -81,9 +79,42 @@ def make_tabular(n_samples=500, n_features=6, family="normal", link="auto", *,
     kinds = [KINDS[j] if j < len(KINDS) else "other" for j in range(n_features)]
     X = np.column_stack([_column(kind, latent[:, j], rng, n_samples)
                          for j, kind in enumerate(kinds)])  # fmt: skip
+    y, coef, intercept = make_targets(X, family, link, spread=spread, rng=rng)
+    return X, y, coef, intercept
+
+
+def make_targets(X, family="normal", link="auto", *, spread=1.0, seed=0, rng=None):
+    """Targets drawn from a GLM on a given design, with random coefficients.
+
+    The coefficients are drawn for the standardised columns and scaled so that
+    the linear predictor has standard deviation ``spread``; its centre is the
+    first of a few typical means (0.3, 2, 5, 20, 100, 0.1) at which every
+    sample's mean stays inside the family's and the link's domains.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    family, link : str
+        The model of ``y`` (``link="auto"``: the family's default).
+    spread : float, default=1.0
+        Standard deviation of the linear predictor.
+    seed : int, default=0
+    rng : numpy.random.Generator, default=None
+        Used instead of ``seed`` when given.
+
+    Returns
+    -------
+    y : ndarray of shape (n_samples,)
+    coef : ndarray of shape (n_features,)
+        The true coefficients on X's scale.
+    intercept : float
+    """
+    rng = np.random.default_rng(seed) if rng is None else rng
+    family = get_family(family)
+    link = family.default_link() if link == "auto" else get_link(link)
     mean, std = X.mean(axis=0), X.std(axis=0)
     std[std == 0] = 1.0
-    beta = rng.normal(size=n_features)
+    beta = rng.normal(size=X.shape[1])
     z_eta = ((X - mean) / std) @ beta
     beta *= spread / max(z_eta.std(), 1e-12)
     coef = beta / std
@@ -93,13 +124,13 @@ def make_tabular(n_samples=500, n_features=6, family="normal", link="auto", *,
         with np.errstate(all="ignore"):
             mu = link.inverse(eta)
         if np.all(np.isfinite(mu)) and family.mu_interval.contains(mu).all():
-            return X, _draw(family, mu, rng), coef, float(intercept)
+            return _draw(family, mu, rng), coef, float(intercept)
     raise ValueError(f"no centre keeps the means of {family!r} / {link!r} in range; lower spread")
 
 
 def _centres(family, link):
     """Linear predictors at which the mean is comfortably inside both domains."""
-    for mu in (0.3, 2.0, 5.0, 20.0, 100.0):
+    for mu in (0.3, 2.0, 5.0, 20.0, 100.0, 0.1):
         if family.mu_interval.contains(mu) and link.mu_interval.contains(mu):
             eta = float(link.link(np.array([mu]))[0])
             if np.isfinite(eta):

@@ -218,6 +218,15 @@ class GLMClassifier(LabelsFromProbabilitiesMixin, InferenceMixin, ClassifierMixi
         Deprecated in scikit-learn 1.8 and without effect, as there.
     link : str or Link, default="logit"
         Link of the Bernoulli model for binary problems.
+    sample_weight_type : {"frequency", "variance"}, default="frequency"
+        How the inference (``coef_table``, ``dispersion_``, ``df_resid_``,
+        ``loglik_``) reads ``sample_weight``; the fit is the same either way.
+        ``"frequency"``: weight k counts as k copies of the row (statsmodels'
+        ``freq_weights``), ``n = sum(w)``.  ``"variance"``: prior weights, as
+        R's ``glm(weights=)`` and statsmodels' ``var_weights``: sample i has the
+        dispersion ``phi / w_i`` and counts once, so ``n`` is the number of
+        non-zero weights, ``df_resid_ = n - k``, the dispersion is
+        ``X^2 / (n - k)``, and the HC sandwich's meat has ``w_i^2``.
 
     Attributes
     ----------
@@ -273,6 +282,7 @@ class GLMClassifier(LabelsFromProbabilitiesMixin, InferenceMixin, ClassifierMixi
         "warm_start": ["boolean"],
         "n_jobs": [None, Integral],
         "link": [str, Link],
+        "sample_weight_type": [StrOptions({"frequency", "variance"})],
     }  # fmt: skip
 
     def __init__(
@@ -293,6 +303,7 @@ class GLMClassifier(LabelsFromProbabilitiesMixin, InferenceMixin, ClassifierMixi
         warm_start=False,
         n_jobs=None,
         link="logit",
+        sample_weight_type="frequency",
     ):
         self.penalty = penalty
         self.C = C
@@ -308,6 +319,7 @@ class GLMClassifier(LabelsFromProbabilitiesMixin, InferenceMixin, ClassifierMixi
         self.verbose = verbose
         self.warm_start = warm_start
         self.n_jobs = n_jobs
+        self.sample_weight_type = sample_weight_type
         self.link = link
 
     def _resolve_penalty(self):

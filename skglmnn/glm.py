@@ -95,6 +95,15 @@ class GLMRegressor(InferenceMixin, RegressorMixin, BaseEstimator):
         Start from the previous ``coef_`` and ``intercept_`` when refitting.
     verbose : int, default=0
         Print the solver's progress if positive.
+    sample_weight_type : {"frequency", "variance"}, default="frequency"
+        How the inference (``coef_table``, ``dispersion_``, ``df_resid_``,
+        ``loglik_``) reads ``sample_weight``; the fit is the same either way.
+        ``"frequency"``: weight k counts as k copies of the row (statsmodels'
+        ``freq_weights``), ``n = sum(w)``.  ``"variance"``: prior weights, as
+        R's ``glm(weights=)`` and statsmodels' ``var_weights``: sample i has the
+        dispersion ``phi / w_i`` and counts once, so ``n`` is the number of
+        non-zero weights, ``df_resid_ = n - k``, the dispersion is
+        ``X^2 / (n - k)``, and the HC sandwich's meat has ``w_i^2``.
 
     Attributes
     ----------
@@ -156,6 +165,7 @@ class GLMRegressor(InferenceMixin, RegressorMixin, BaseEstimator):
         "tol": [Interval(Real, 0.0, None, closed="neither")],
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
+        "sample_weight_type": [StrOptions({"frequency", "variance"})],
     }
 
     def __init__(
@@ -171,6 +181,7 @@ class GLMRegressor(InferenceMixin, RegressorMixin, BaseEstimator):
         tol=1e-4,
         warm_start=False,
         verbose=0,
+        sample_weight_type="frequency",
     ):
         # fit never changes these: it resolves them into family_, link_, solver_.
         self.family = family
@@ -183,6 +194,7 @@ class GLMRegressor(InferenceMixin, RegressorMixin, BaseEstimator):
         self.tol = tol
         self.warm_start = warm_start
         self.verbose = verbose
+        self.sample_weight_type = sample_weight_type
 
     def fit(self, X, y, sample_weight=None, offset=None):
         """Fit the model by penalised maximum likelihood.

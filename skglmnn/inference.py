@@ -82,6 +82,9 @@ class OutputGLM:
         models need no pass over the design for their statistics).
     variance_weights : bool
         Whether ``weights`` are variance (prior) weights rather than frequency weights.
+    rank : int or None
+        Rank of the (unpenalised) information matrix, when known: the number of
+        identified mean parameters of a rank-deficient design (R's ``rank``).
     """
 
     design: object
@@ -99,6 +102,7 @@ class OutputGLM:
     classes: object = None
     deviance: float | None = None
     variance_weights: bool = False
+    rank: int | None = None
 
     @property
     def n_obs(self):
@@ -131,7 +135,10 @@ class OutputGLM:
 
     def n_params(self):
         """Estimated mean parameters ``k``: coefficients (non-zero ones under L1) and
-        intercepts; a softmax over K classes identifies K - 1 per column."""
+        intercepts; a softmax over K classes identifies K - 1 per column; a
+        rank-deficient design only ``rank`` of them."""
+        if self.rank is not None and not self.l1:
+            return int(self.rank)
         coef = np.atleast_2d(self.coef)
         n_coef = int(np.count_nonzero(coef)) if self.l1 else coef.size
         n_rows = coef.shape[0]
@@ -211,7 +218,7 @@ def fit_statistics(out):
             except ValueError:  # no density implemented (Tweedie powers above 2 but 3)
                 loglik = np.nan
     return {
-        "deviance_": float(deviance),
+        "deviance_": max(float(deviance), 0.0),  # not below 0 by rounding (perfect fits)
         "null_deviance_": float(null_deviance),
         "dispersion_": float(dispersion),
         "loglik_": float(loglik),
@@ -520,6 +527,21 @@ def covariance(matrices, dispersion, robust, n_obs, k, clusters=None):
     return 0.5 * (cov + cov.T)
 
 
+def _with_rank(out, matrices):
+    """Record on ``out`` the rank of an unpenalised fit's information (the identified
+    parameters, which R's ``glm`` counts in ``df.residual`` and AIC); return ``matrices``."""
+    if not (out.l1 or out.l2):
+        out.rank = int(np.linalg.matrix_rank(_jacobi(matrices[0])[0], hermitian=True))
+    return matrices
+
+
+def _jacobi(matrix):
+    """``(D^-1 M D^-1, D^-1)`` with ``D = sqrt(diag(M))`` (1 where the diagonal is 0)."""
+    d = np.sqrt(np.abs(np.diag(matrix)))
+    d = np.where(d > 0, 1.0 / np.where(d > 0, d, 1.0), 1.0)
+    return matrix * d[:, None] * d[None, :], d
+
+
 def _scaled_pinv(matrix):
     """Pseudo-inverse of a symmetric information matrix, with the rank decided scale-free.
 
@@ -530,10 +552,8 @@ def _scaled_pinv(matrix):
     mapping back, ``D^-1 pinv(.) D^-1``, is the same inverse for a full-rank M
     and keeps only truly flat directions (an exact duplicate column) out.
     """
-    d = np.sqrt(np.abs(np.diag(matrix)))
-    d = np.where(d > 0, d, 1.0)
-    scaled = matrix / d[:, None] / d[None, :]
-    return np.linalg.pinv(scaled, hermitian=True) / d[:, None] / d[None, :]
+    scaled, d = _jacobi(matrix)
+    return np.linalg.pinv(scaled, hermitian=True) * d[:, None] * d[None, :]
 
 
 SIGNIFICANCE = ((0.001, "***"), (0.01, "**"), (0.05, "*"), (0.1, "."), (1.0, " "))
@@ -573,12 +593,12 @@ class InferenceMixin:
         with single_threaded_blas():
             out = self._output(X, y, sample_weight, offset)
             out.deviance = deviance
-            for name, value in fit_statistics(out).items():
-                setattr(self, name, value)
             n_params = len(parameter_names(out))
             matrices = None
             if out.design.shape[0] * n_params**2 <= INFERENCE_MAX_COST:
-                matrices = information_matrices(out)
+                matrices = _with_rank(out, information_matrices(out))
+            for name, value in fit_statistics(out).items():
+                setattr(self, name, value)
         n_intercepts = (out.coef.shape[0] - 1 if out.multinomial else 1) if out.fit_intercept else 0
         self._inference = {
             "matrices": matrices,
@@ -624,7 +644,7 @@ class InferenceMixin:
             sample_weight, offset = check_sample_weight(sample_weight, X), check_offset(offset, X)
             with single_threaded_blas():
                 out = self._output(X, y, sample_weight, offset)
-                state["matrices"] = information_matrices(out)
+                state["matrices"] = _with_rank(out, information_matrices(out))
                 state["dispersion"] = fit_statistics(out)["dispersion_"]
                 if robust == "cluster":
                     state["clusters"] = cluster_meat(out, groups)

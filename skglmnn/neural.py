@@ -109,6 +109,7 @@ class _NeuralBase(InferenceMixin, BaseEstimator):
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
+        "sample_weight_type": [StrOptions({"frequency", "variance"})],
     }
 
     # -- configuration -------------------------------------------------------
@@ -441,6 +442,15 @@ class NeuralGLM(TransformerMixin, RegressorMixin, _NeuralBase):
         Continue from the previous fit's parameters (and optimiser state).
     verbose : int, default=0
         Print one line per epoch (epoch, loss, validation score, elapsed time).
+    sample_weight_type : {"frequency", "variance"}, default="frequency"
+        How the inference (``coef_table``, ``dispersion_``, ``df_resid_``,
+        ``loglik_``) reads ``sample_weight``; the fit is the same either way.
+        ``"frequency"``: weight k counts as k copies of the row (statsmodels'
+        ``freq_weights``), ``n = sum(w)``.  ``"variance"``: prior weights, as
+        R's ``glm(weights=)`` and statsmodels' ``var_weights``: sample i has the
+        dispersion ``phi / w_i`` and counts once, so ``n`` is the number of
+        non-zero weights, ``df_resid_ = n - k``, the dispersion is
+        ``X^2 / (n - k)``, and the HC sandwich's meat has ``w_i^2``.
 
     Attributes
     ----------
@@ -518,7 +528,7 @@ class NeuralGLM(TransformerMixin, RegressorMixin, _NeuralBase):
         solver="adam", batch_size="auto", learning_rate_init=1e-3, momentum=0.9,
         nesterovs_momentum=True, max_iter=200, tol=1e-4, early_stopping=False,
         validation_fraction=0.1, n_iter_no_change=10, random_state=None, warm_start=False,
-        verbose=0,
+        verbose=0, sample_weight_type="frequency",
     ):  # fmt: skip
         self.hidden = hidden
         self.activation = activation
@@ -538,6 +548,7 @@ class NeuralGLM(TransformerMixin, RegressorMixin, _NeuralBase):
         self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose
+        self.sample_weight_type = sample_weight_type
 
     def fit(self, X, y, sample_weight=None, offset=None):
         """Train the network.
@@ -706,6 +717,15 @@ class NeuralGLMClassifier(
         Print one line per epoch.
     class_weight : dict, "balanced" or None, default=None
         Weights per class, multiplied into ``sample_weight``.
+    sample_weight_type : {"frequency", "variance"}, default="frequency"
+        How the inference (``coef_table``, ``dispersion_``, ``df_resid_``,
+        ``loglik_``) reads ``sample_weight``; the fit is the same either way.
+        ``"frequency"``: weight k counts as k copies of the row (statsmodels'
+        ``freq_weights``), ``n = sum(w)``.  ``"variance"``: prior weights, as
+        R's ``glm(weights=)`` and statsmodels' ``var_weights``: sample i has the
+        dispersion ``phi / w_i`` and counts once, so ``n`` is the number of
+        non-zero weights, ``df_resid_ = n - k``, the dispersion is
+        ``X^2 / (n - k)``, and the HC sandwich's meat has ``w_i^2``.
 
     Attributes
     ----------
@@ -778,6 +798,7 @@ class NeuralGLMClassifier(
         batch_size="auto", learning_rate_init=1e-3, momentum=0.9, nesterovs_momentum=True,
         max_iter=200, tol=1e-4, early_stopping=False, validation_fraction=0.1,
         n_iter_no_change=10, random_state=None, warm_start=False, verbose=0, class_weight=None,
+        sample_weight_type="frequency",
     ):  # fmt: skip
         self.hidden = hidden
         self.activation = activation
@@ -796,6 +817,7 @@ class NeuralGLMClassifier(
         self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose
+        self.sample_weight_type = sample_weight_type
         self.class_weight = class_weight
 
     def fit(self, X, y, sample_weight=None, offset=None):
