@@ -256,34 +256,142 @@ def _null_terms(loss, out, b):
     return value, float(np.sum(grad)), float(np.sum(hess))
 
 
-def information_matrices(out):
-    """``(I + P, M, J + P, A)``: the penalised Fisher information, the sandwich's meat
-    and the penalised observed information, all three in the coefficients of the
-    standardised design, and the Jacobian ``A`` back to the estimates.
+@dataclass
+class Information:
+    """What the covariances need, in internal coordinates ``gamma``, with the Jacobian
+    ``A = d estimates / d gamma`` back to the estimates (:func:`information_matrices`).
 
-    The design is standardised as the solvers do (``_solvers/_scaling.py``:
+    Attributes
+    ----------
+    information, meat, observed : ndarray of shape (r, r)
+        Penalised Fisher information, the sandwich's meat, penalised observed information.
+    jacobian : ndarray of shape (k, r)
+    clusters : tuple (ndarray of shape (r, r), int) or None
+        The cluster-robust meat and the number of clusters, when groups were given.
+    """
+
+    information: np.ndarray
+    meat: np.ndarray
+    observed: np.ndarray
+    jacobian: np.ndarray
+    clusters: tuple | None = None
+
+    @property
+    def rank(self):
+        """Rank of the penalised information (the identified parameters)."""
+        scaled = _jacobi(self.information)[0]
+        return int(np.linalg.matrix_rank(scaled, hermitian=True))
+
+
+WHITEN_MAX_ENTRIES = 10**7
+"""Largest ``n_samples * n_params`` for which the information is factored from a copy of
+the standardised design (an SVD); beyond, it is formed from blocked Gram products."""
+
+
+def information_matrices(out, groups=None):
+    """The information, meat and observed information of the output GLM, factored so
+    that rounding does not depend on how X is scaled.
+
+    The design is first standardised as the solvers do (``_solvers/_scaling.py``:
     ``z = (x - c) / s`` with weighted means and standard deviations, centred for
-    dense X with an intercept), and the Gram products are formed from centred
-    blocks of X: a calendar year beside the intercept or a polynomial
-    ``x, ..., x^5`` then costs no digits to cancellation, and a column in cents
-    is not mistaken for a null direction.  The estimates are ``theta = A gamma``
-    for the internal coefficients ``gamma``, so every covariance is
-    ``A C A^T`` with ``C`` computed internally (exact, not an approximation).
+    dense X with an intercept): a calendar year beside the intercept or a column
+    in cents then costs no digits.  While a root of the information fits in
+    :data:`WHITEN_MAX_ENTRIES` (``n (p + 1)`` entries, ``n K^2 (p + 1)`` for a
+    softmax over K classes), the SVD of ``[sqrt(W) Z; sqrt(P)]`` (``W`` Fisher's
+    weights -- for a softmax, the rows ``sqrt(w p_k) (e_k - p) (x) z`` -- and
+    ``P`` the penalty Hessian) gives coordinates in which the penalised information is the
+    identity, as statsmodels' pseudo-inverse of the weighted design does:
+    nothing is squared, so a polynomial in calendar years (``year, year^2,
+    year^3``; condition number ~1e9 even standardised) keeps its digits, and
+    the rank is that of the SVD, decided on the standardised columns (a column
+    scaled by 1e6 is a regressor; a duplicate is not).  The meat, the observed
+    information and the clusters' scores are then Gram products in those
+    coordinates.  Otherwise (large designs) the matrices are
+    Gram products of centred blocks of X, without a copy, inverted after Jacobi
+    scaling.
 
-    Rows/columns follow :func:`parameter_names`: coefficients then intercept
-    (per class, class-major, for a softmax output).  Coefficients set to zero by
-    an L1 penalty are dropped.  Built from blocked Gram products that never
-    copy the design.
+    Rows of the estimates follow :func:`parameter_names`: coefficients then
+    intercept (per class, class-major, for a softmax output).  Coefficients set
+    to zero by an L1 penalty are dropped.
 
     Parameters
     ----------
     out : OutputGLM
+    groups : array-like of shape (n_samples,), default=None
+        Cluster labels, for the cluster-robust meat.
 
     Returns
     -------
-    information, meat, observed, jacobian : ndarray of shape (k, k)
+    information : Information
     """
     coords = _coordinates(out)
+    codes = None if groups is None else _group_codes(groups, out.design.shape[0])
+    n, p = out.design.shape
+    K = out.coef.shape[0] if out.multinomial else 1
+    if n * K**2 * (p + 1) <= WHITEN_MAX_ENTRIES:
+        return _whitened(out, coords, codes)
+    return _gram_products(out, coords, codes)
+
+
+def _whitened(out, coords, codes):
+    w, icpt = out.w, out.fit_intercept
+    eta = out.eta()
+    Z = _standardised(out.design, coords, icpt)
+    n, q = Z.shape
+    if out.multinomial:
+        # Fisher's information sum_i w_i (diag(p_i) - p_i p_i^T) (x) z_i z_i^T has the root
+        # rows sqrt(w_i p_ik) (e_k - p_i) (x) z_i, k = 1..K (diag(p) - pp^T = A diag(p) A^T
+        # with A = I - p 1^T); the scores are (p_i - onehot(y_i)) (x) z_i
+        proba = _probabilities(eta)
+        K = proba.shape[1]
+        A = np.eye(K)[None, :, :] - proba[:, None, :]  # A[i, k, :] = e_k - p_i
+        root = (np.sqrt(w[:, None] * proba)[:, :, None] * A)[:, :, :, None] * Z[:, None, None, :]
+        root = root.reshape(n * K, K * q)
+        scores = (_scores(out, eta)[:, :, None] * Z[:, None, :]).reshape(n, K * q)
+    else:
+        K = 1
+        loss = GLMLoss(out.family, out.link)
+        y = out.y.astype(np.float64)
+        _, delta, fisher = loss.pointwise(y, eta, None, hessian=True)
+        root = Z * np.sqrt(w * fisher)[:, None]
+        scores = Z * delta[:, None]
+    keep = _active(out)
+    penalty = np.sqrt(_penalty_diagonal(out, coords, K)[keep])
+    _, sv, Vt = np.linalg.svd(np.vstack([root[:, keep], np.diag(penalty)]), full_matrices=False)
+    rank = int(np.sum(sv > sv[0] * max(root.shape) * np.finfo(float).eps)) if sv.size else 0
+    T = Vt[:rank].T / sv[:rank]  # gamma = T phi: the penalised information is I in phi
+    scores = scores[:, keep] @ T  # each sample's score in phi's coordinates
+    meat_w = w**2 if out.variance_weights else w  # a frequency weight counts w scores
+    weighted = scores * np.sqrt(meat_w)[:, None]
+    meat = weighted.T @ weighted
+    observed = np.eye(rank)
+    if not out.multinomial and out.link != out.family.canonical_link():  # else I
+        B = Z[:, keep] @ T
+        observed = observed + (B * (w * (_observed_weight(loss, y, eta) - fisher))[:, None]).T @ B
+    clusters = None
+    if codes is not None:
+        S = _group_sum(scores * w[:, None], codes)
+        clusters = (S.T @ S, int(codes.max()) + 1)
+    jacobian = np.kron(np.eye(K), _jacobian(coords, icpt))[np.ix_(keep, keep)] @ T
+    return Information(np.eye(rank), meat, observed, jacobian, clusters)
+
+
+def _standardised(X, coords, fit_intercept):
+    """A float64 copy of ``[Z 1]`` (``Z = (X - c) / s``), for :func:`_whitened`."""
+    Z = X.toarray() if sp.issparse(X) else np.array(X, dtype=np.float64)
+    if coords.shift is not None:
+        Z -= coords.shift
+    Z /= coords.scale
+    return np.column_stack([Z, np.ones(len(Z))]) if fit_intercept else Z
+
+
+def _penalty_diagonal(out, coords, n_blocks):
+    """The L2 penalty's Hessian in the standardised coordinates (0 on intercepts)."""
+    per_block = np.append(1.0 / coords.scale**2, np.zeros(int(out.fit_intercept)))
+    return float(out.w.sum()) * out.l2 * np.tile(per_block, n_blocks)
+
+
+def _gram_products(out, coords, codes):
     w = out.w
     eta = out.eta()
     X, icpt = out.design, out.fit_intercept
@@ -311,12 +419,15 @@ def information_matrices(out):
     meat = np.block([[_gram(X, meat_w * scores[:, a] * scores[:, b], icpt, coords)
                       for b in range(m)] for a in range(m)])  # fmt: skip
     n_blocks = info.shape[0] // (X.shape[1] + int(icpt))
-    per_block = np.append(1.0 / coords.scale**2, np.zeros(int(icpt)))
-    penalty = float(w.sum()) * out.l2 * np.tile(per_block, n_blocks)
+    penalty = _penalty_diagonal(out, coords, n_blocks)
     keep = _active(out)
     info, observed = info + np.diag(penalty), observed + np.diag(penalty)
     jacobian = np.kron(np.eye(n_blocks), _jacobian(coords, icpt))
-    return tuple(m[np.ix_(keep, keep)] for m in (info, meat, observed, jacobian))
+    clusters = None
+    if codes is not None:
+        clusters = (_cluster_meat(out, codes, coords, scores), int(codes.max()) + 1)
+    matrices = (m[np.ix_(keep, keep)] for m in (info, meat, observed, jacobian))
+    return Information(*matrices, clusters)
 
 
 def _coordinates(out):
@@ -349,67 +460,54 @@ def _scores(out, eta):
     return loss.pointwise(out.y.astype(np.float64), eta, None)[1][:, None]
 
 
-def cluster_meat(out, groups):
-    """The cluster-robust meat ``sum_g S_g S_g^T`` in the coordinates of
-    :func:`information_matrices`, with ``S_g`` the sum of the weighted scores of
-    cluster ``g``.
-
-    Parameters
-    ----------
-    out : OutputGLM
-    groups : array-like of shape (n_samples,)
-        Cluster labels.
-
-    Returns
-    -------
-    meat : ndarray of shape (k, k)
-    n_groups : int
-    """
+def _group_codes(groups, n_samples):
+    """Cluster labels as codes 0..G-1, checked."""
     groups = np.asarray(groups)
-    if groups.ndim != 1 or groups.shape[0] != out.design.shape[0]:
+    if groups.ndim != 1 or groups.shape[0] != n_samples:
         raise ValueError(
-            f"groups must be 1-D with one label per sample ({out.design.shape[0]}); "
-            f"got shape {groups.shape}."
+            f"groups must be 1-D with one label per sample ({n_samples}); got shape "
+            f"{groups.shape}."
         )
     if groups.dtype.kind == "f" and not np.all(np.isfinite(groups)):
         raise ValueError("groups contain NaN or inf.")
-    _, codes = np.unique(groups, return_inverse=True)
-    n_groups = int(codes.max()) + 1
-    coords = _coordinates(out)
-    scores = _scores(out, out.eta()) * out.w[:, None]
-    X, icpt = out.design, out.fit_intercept
+    return np.unique(groups, return_inverse=True)[1].ravel()
+
+
+def _group_sum(values, codes, n_groups=None):
+    """Row sums of ``values`` (dense or sparse) within each group: shape (G, m)."""
+    n_groups = int(codes.max()) + 1 if n_groups is None else n_groups
     indicator = sp.csr_array((np.ones(len(codes)), (codes, np.arange(len(codes)))),
                              shape=(n_groups, len(codes)))  # fmt: skip
+    total = indicator @ values
+    return total.toarray() if sp.issparse(total) else np.asarray(total)
+
+
+def _cluster_meat(out, codes, coords, scores):
+    """``sum_g S_g S_g^T`` in the coordinates of the Gram products, with ``S_g`` the
+    sum of the weighted scores of cluster ``g`` (dense X read in blocks, no copy)."""
+    scores = scores * out.w[:, None]
+    X, icpt = out.design, out.fit_intercept
+    n_groups = int(codes.max()) + 1
     blocks = []
     for a in range(scores.shape[1]):
         r = scores[:, a]
         if sp.issparse(X):
-            S = np.asarray((indicator @ sp.csr_array(X).multiply(r[:, None])).toarray())
+            S = _group_sum(sp.csr_array(X).multiply(r[:, None]).tocsr(), codes, n_groups)
         else:
-            S = _group_sums(X, r, codes, n_groups, coords.shift)
-        S /= coords.scale
+            S = np.zeros((n_groups, X.shape[1]))
+            rows = max(256, 2**22 // max(X.shape[1], 1))
+            for start in range(0, X.shape[0], rows):
+                block = np.asarray(X[start : start + rows], dtype=np.float64)
+                if coords.shift is not None:
+                    block = block - coords.shift
+                S += _group_sum(block * r[start : start + rows, None],
+                                codes[start : start + rows], n_groups)  # fmt: skip
+        S = S / coords.scale
         if icpt:
             S = np.column_stack([S, np.bincount(codes, weights=r, minlength=n_groups)])
         blocks.append(S)
     S = np.hstack(blocks)[:, _active(out)]
-    return S.T @ S, n_groups
-
-
-def _group_sums(X, r, codes, n_groups, shift):
-    """``sum_{i in g} r_i (x_i - c)`` per group for dense X, in blocks of rows (no copy)."""
-    n, p = X.shape
-    out = np.zeros((n_groups, p))
-    rows = max(256, 2**22 // max(p, 1))
-    for start in range(0, n, rows):
-        block = np.asarray(X[start : start + rows], dtype=np.float64)
-        if shift is not None:
-            block = block - shift
-        block = block * r[start : start + rows, None]
-        g = codes[start : start + rows]
-        indicator = sp.csr_array((np.ones(len(g)), (g, np.arange(len(g)))),
-                                 shape=(n_groups, len(g)))  # fmt: skip
-        out += indicator @ block
-    return out
+    return S.T @ S
 
 
 def _gram(X, v, fit_intercept, coords):
@@ -485,7 +583,7 @@ def estimates(out):
     return np.concatenate(rows)
 
 
-def covariance(matrices, dispersion, robust, n_obs, k, clusters=None):
+def covariance(matrices, dispersion, robust, n_obs, k):
     """Covariance from the stored ``(information, meat, observed information, Jacobian)``.
 
     The model-based covariance uses Fisher's (expected) information, as R and
@@ -496,28 +594,27 @@ def covariance(matrices, dispersion, robust, n_obs, k, clusters=None):
 
     Parameters
     ----------
-    matrices : tuple of ndarray
-        From :func:`information_matrices`.
+    matrices : Information
+        From :func:`information_matrices` (with ``groups`` for ``robust="cluster"``).
     dispersion : float
     robust : {None, "HC0", "HC1", "cluster"}
     n_obs : float
         Number of observations (sum of frequency weights).
     k : int
         Number of estimated mean parameters.
-    clusters : tuple (meat, n_groups), optional
-        From :func:`cluster_meat`; required for ``robust="cluster"``.
 
     Returns
     -------
     covariance : ndarray of shape (k, k)
     """
-    info, meat, observed, jacobian = matrices
+    info, meat, observed, jacobian = (matrices.information, matrices.meat, matrices.observed,
+                                      matrices.jacobian)  # fmt: skip
     if robust is None:
         internal = dispersion * _scaled_pinv(info)
     else:
         bread = _scaled_pinv(observed)
         if robust == "cluster":
-            meat, n_groups = clusters
+            meat, n_groups = matrices.clusters
         internal = bread @ meat @ bread
         if robust == "HC1":
             internal *= n_obs / (n_obs - k)
@@ -531,7 +628,7 @@ def _with_rank(out, matrices):
     """Record on ``out`` the rank of an unpenalised fit's information (the identified
     parameters, which R's ``glm`` counts in ``df.residual`` and AIC); return ``matrices``."""
     if not (out.l1 or out.l2):
-        out.rank = int(np.linalg.matrix_rank(_jacobi(matrices[0])[0], hermitian=True))
+        out.rank = matrices.rank
     return matrices
 
 
@@ -644,10 +741,8 @@ class InferenceMixin:
             sample_weight, offset = check_sample_weight(sample_weight, X), check_offset(offset, X)
             with single_threaded_blas():
                 out = self._output(X, y, sample_weight, offset)
-                state["matrices"] = _with_rank(out, information_matrices(out))
+                state["matrices"] = _with_rank(out, information_matrices(out, groups))
                 state["dispersion"] = fit_statistics(out)["dispersion_"]
-                if robust == "cluster":
-                    state["clusters"] = cluster_meat(out, groups)
         elif state["matrices"] is None:
             raise ValueError(
                 f"The information matrix was not stored at fit time (n_samples * n_params^2 "
@@ -659,7 +754,7 @@ class InferenceMixin:
 
     def _covariance(self, state, robust):
         return covariance(state["matrices"], state["dispersion"], robust, state["n_obs"],
-                          state["k"], state.get("clusters"))  # fmt: skip
+                          state["k"])  # fmt: skip
 
     def covariance_matrix(self, X=None, y=None, sample_weight=None, offset=None, robust=None,
                           groups=None):  # fmt: skip

@@ -303,3 +303,24 @@ def test_a_centred_constant_column_is_a_flat_direction():
     reference, _, std = standardised_reference(X[:, :4], y, "poisson", "log")
     assert model.coef_[4] == pytest.approx(0.0, abs=1e-12)
     assert standardised_error(model.coef_[:4], reference, std) <= 1e-7
+
+
+def test_newton_does_not_take_a_cubic_in_years_for_rank_deficient():
+    """year, year^2, year^3 (condition ~8e5 even standardised) is full rank: Newton once
+    cut a direction there (an eigenvalue cutoff of 1e-10 on the squared scale), warned of
+    rank deficiency and returned a fit with a larger residual sum of squares."""
+    import warnings
+
+    from skglmnn import GLMRegressor
+    from skglmnn._testing import make_targets, standardise
+
+    year = np.tile(np.arange(1990.0, 2021.0), 10)
+    X = np.column_stack([year, year**2, year**3])
+    y = make_targets(X, "normal", spread=0.4, seed=1)[0]
+    Z, _, _ = standardise(X)
+    D = np.column_stack([Z, np.ones(len(y))])
+    rss = np.sum((y - D @ np.linalg.lstsq(D, y, rcond=None)[0]) ** 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = GLMRegressor(solver="newton", tol=1e-10).fit(X, y)
+    np.testing.assert_allclose(np.sum((y - model.predict(X)) ** 2), rss, rtol=1e-10)
