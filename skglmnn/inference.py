@@ -8,26 +8,34 @@ statsmodels report.
 
 Conventions, stated once:
 
-* ``sample_weight`` are frequency weights: ``n_obs = sum(w)``, and the residual
-  degrees of freedom are ``n_obs - k`` for ``k`` estimated mean parameters
-  (coefficients and intercept).
+* ``sample_weight`` are frequency weights (``sample_weight_type="frequency"``):
+  ``n_obs = sum(w)``; or R's prior weights (``"variance"``): ``n_obs`` is the
+  number of non-zero weights, sample i has dispersion ``phi / w_i``, and the
+  meat weighs each score by ``w_i^2``.  The residual degrees of freedom are
+  ``n_obs - k`` for ``k`` identified mean parameters (coefficients and
+  intercept; the rank of the information for an unpenalised fit, as R).
 * Fisher's information of the coefficients (intercept last) is
   ``I = [X 1]^T diag(w h'(eta)^2 / V(mu)) [X 1]``; the covariance is
   ``dispersion * (I + P)^+`` with ``P`` the Hessian of the L2 penalty in the
   same units (``n_obs * alpha`` on each coefficient; 0 without a penalty) and
   ``^+`` a pseudo-inverse, so rank-deficient designs and the softmax's
-  redundant parametrisation give the covariance of the minimum-norm solution.
+  redundant parametrisation give the covariance of the minimum-norm solution
+  (in the standardised coordinates of :func:`information_matrices`, where all
+  of this is computed without squaring the design's condition number).
 * Sandwich ("robust") covariances: ``HC0 = B M B`` with ``B = (J + P)^+``, ``J``
   the observed information (``I`` itself for canonical links), and
   ``M = sum_i w_i delta_i^2 x_i x_i^T`` (``delta = d loss / d eta``: the score
-  per sample); ``HC1 = HC0 * n_obs / (n_obs - k)``.
+  per sample); ``HC1 = HC0 * n_obs / (n_obs - k)``; ``cluster``: ``M`` from the
+  scores summed within clusters, times ``G/(G-1) (n_obs-1)/(n_obs-k)``.
 * Test statistics are ``t`` with ``n_obs - k`` degrees of freedom when the
   dispersion is estimated (Pearson's ``X^2 / (n_obs - k)``; normal, gamma,
-  inverse Gaussian, Tweedie), else ``z``; robust covariances use ``z``.
+  inverse Gaussian, Tweedie including the quasi-Poisson power 1), else ``z``;
+  robust covariances use ``z``.
 * The log-likelihood is statsmodels' ``llf``: for the normal family with the
   identity link, the one maximised over the dispersion (``RSS / n_obs``); NaN,
-  with AIC and BIC, where no density is implemented (Tweedie powers in (2, 3)
-  and above 3).  ``aic = -2 loglik + 2 k``, ``bic = -2 loglik + k log(n_obs)``.
+  with AIC and BIC, where there is no likelihood (Tweedie power 1,
+  quasi-Poisson) or no density is implemented (Tweedie powers in (2, 3) and
+  above 3).  ``aic = -2 loglik + 2 k``, ``bic = -2 loglik + k log(n_obs)``.
 * The information matrices need a pass over X (``n k^2`` multiply-adds); fits
   store them when that costs at most :data:`INFERENCE_MAX_COST`, so that
   ``coef_table()`` needs no data.  Beyond, pass the training data again.
@@ -651,6 +659,121 @@ def _scaled_pinv(matrix):
     """
     scaled, d = _jacobi(matrix)
     return np.linalg.pinv(scaled, hermitian=True) * d[:, None] * d[None, :]
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """The outcome of :func:`lr_test` or :func:`wald_test`.
+
+    Attributes
+    ----------
+    statistic : float
+        The chi-squared (or F) statistic.
+    df : float or tuple of float
+        Its degrees of freedom (numerator and denominator for F).
+    p_value : float
+    distribution : {"chi2", "F"}
+    """
+
+    __test__ = False  # not a pytest class
+
+    statistic: float
+    df: object
+    p_value: float
+    distribution: str
+
+
+def lr_test(small, big):
+    """Likelihood-ratio test of a model against a bigger one that nests it.
+
+    ``2 (loglik_big - loglik_small)`` against chi-squared with
+    ``df_resid_small - df_resid_big`` degrees of freedom (statsmodels'
+    ``compare_lr_test``; R's ``anova(small, big, test="LRT")`` for families
+    without a dispersion).  Both models must be fitted to the same samples; that
+    ``small`` is nested in ``big`` (its columns a subset, or a restriction) is
+    the caller's to ensure.
+
+    Parameters
+    ----------
+    small, big : fitted estimators of this package
+        The restricted and the full model.
+
+    Returns
+    -------
+    result : TestResult
+    """
+    for model in (small, big):
+        if not hasattr(model, "_inference"):
+            raise ValueError("lr_test needs two models fitted with fit().")
+    if small._inference["n_obs"] != big._inference["n_obs"]:
+        raise ValueError(
+            "The two models were fitted to different data (numbers of observations "
+            f"{small._inference['n_obs']:g} and {big._inference['n_obs']:g})."
+        )
+    df = small.df_resid_ - big.df_resid_
+    if df <= 0:
+        raise ValueError(
+            f"small must have fewer parameters than big (residual degrees of freedom "
+            f"{small.df_resid_:g} and {big.df_resid_:g}): pass the restricted model first."
+        )
+    if not (np.isfinite(small.loglik_) and np.isfinite(big.loglik_)):
+        raise ValueError("A likelihood-ratio test needs log-likelihoods; this family has none "
+                         "(Tweedie powers 1 and above 2 but 3): use wald_test.")  # fmt: skip
+    statistic = 2.0 * (big.loglik_ - small.loglik_)
+    return TestResult(float(statistic), float(df), float(stats.chi2.sf(statistic, df)), "chi2")
+
+
+def wald_test(model, restrictions, value=0.0, *, robust=None, use_f=False):
+    """Wald test of linear restrictions ``R theta = value`` on a fitted model.
+
+    ``W = (R theta - value)^T (R C R^T)^+ (R theta - value)`` with ``C`` the
+    covariance of :meth:`covariance_matrix`, against chi-squared with
+    ``rank(R)`` degrees of freedom, or ``W / rank(R)`` against ``F(rank(R),
+    df_resid_)`` with ``use_f`` (statsmodels' ``wald_test``).
+
+    Parameters
+    ----------
+    model : fitted estimator of this package
+    restrictions : list of str, or array-like of shape (r, n_parameters)
+        Parameter names (as in :meth:`coef_table`'s index) whose coefficients
+        are jointly 0, or the matrix ``R`` over the parameters in that order.
+    value : float or array-like of shape (r,), default=0.0
+    robust : {None, "HC0", "HC1"}, default=None
+        The covariance used.
+    use_f : bool, default=False
+
+    Returns
+    -------
+    result : TestResult
+    """
+    table = model.coef_table(robust=robust)
+    names = list(table.index)
+    est = table["estimate"].to_numpy()
+    if len(restrictions) and all(isinstance(r, str | tuple) for r in restrictions):
+        unknown = [r for r in restrictions if r not in names]
+        if unknown:
+            raise ValueError(f"Unknown parameter names {unknown}; the parameters are {names}.")
+        R = np.zeros((len(restrictions), len(names)))
+        R[np.arange(len(restrictions)), [names.index(r) for r in restrictions]] = 1.0
+    else:
+        R = np.atleast_2d(np.asarray(restrictions, dtype=np.float64))
+        if R.shape[1] != len(names):
+            raise ValueError(f"restrictions must have {len(names)} columns (one per "
+                             f"parameter); got shape {R.shape}.")  # fmt: skip
+    active = table["std_error"].notna().to_numpy()
+    if np.any(R[:, ~active] != 0):
+        raise ValueError("restrictions involve coefficients set to zero by the L1 penalty.")
+    cov = model.covariance_matrix(robust=robust).to_numpy()
+    R = R[:, active]
+    diff = R @ est[active] - np.broadcast_to(np.asarray(value, dtype=np.float64), len(R))
+    middle = R @ cov @ R.T
+    statistic = float(diff @ np.linalg.pinv(middle, hermitian=True) @ diff)
+    df = int(np.linalg.matrix_rank(middle, hermitian=True))
+    if use_f:
+        f = statistic / df
+        return TestResult(f, (float(df), float(model.df_resid_)),
+                          float(stats.f.sf(f, df, model.df_resid_)), "F")  # fmt: skip
+    return TestResult(statistic, float(df), float(stats.chi2.sf(statistic, df)), "chi2")
 
 
 SIGNIFICANCE = ((0.001, "***"), (0.01, "**"), (0.05, "*"), (0.1, "."), (1.0, " "))

@@ -400,3 +400,43 @@ def test_tweedie_power_one_estimates_the_dispersion_like_statsmodels():
     assert model.dispersion_ > 1.5
     _assert_table(model.coef_table(), est, cov, fit.df_resid)
     assert np.isnan(model.aic_)
+
+
+# -- tests between nested fits --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("family_spec, link_spec", [("poisson", "log"), ("gamma", "log"),
+                                                    ("normal", "identity")])  # fmt: skip
+def test_lr_and_wald_tests_match_statsmodels(family_spec, link_spec):
+    from skglmnn.inference import lr_test, wald_test
+
+    family, link = get_family(family_spec), get_link(link_spec)
+    X = _design("year")
+    y = make_targets(X, family, link, spread=0.4, seed=18)[0]
+    big = GLMRegressor(family_spec, link_spec, tol=1e-11).fit(X, y)
+    small = GLMRegressor(family_spec, link_spec, tol=1e-11).fit(X[:, :1], y)
+    _, _, fit_big = _reference(X, y, family, link)
+    _, _, fit_small = _reference(X[:, :1], y, family, link)
+    # GLMResults has no compare_lr_test: the same statistic from its log-likelihoods
+    statistic = 2 * (fit_big.llf - fit_small.llf)
+    df = fit_small.df_resid - fit_big.df_resid
+    p_value = stats.chi2.sf(statistic, df)
+    result = lr_test(small, big)
+    np.testing.assert_allclose([result.statistic, result.p_value], [statistic, p_value],
+                               rtol=1e-6)  # fmt: skip
+    assert result.df == df == 2
+    # Wald: the two dropped columns are 0; statsmodels on the raw columns (a well-posed
+    # statistic: it is invariant to the columns' scaling)
+    raw = sm.GLM(y, sm.add_constant(X, prepend=False), family=sm_family(family, link)).fit(
+        tol=1e-13)  # fmt: skip
+    for use_f in (False, True):
+        ours = wald_test(big, ["x1", "x2"], use_f=use_f)
+        ref = raw.wald_test(np.eye(4)[1:3], use_f=use_f, scalar=True)
+        np.testing.assert_allclose([ours.statistic, ours.p_value],
+                                   [float(ref.statistic), float(ref.pvalue)], rtol=1e-5)
+    R = np.array([[0.0, 1.0, -1.0, 0.0]])
+    assert wald_test(big, R).df == 1
+    with pytest.raises(ValueError, match="Unknown parameter"):
+        wald_test(big, ["x9"])
+    with pytest.raises(ValueError, match="restricted model first"):
+        lr_test(big, small)
