@@ -17,7 +17,7 @@ from ._solvers import SOLVERS, check_solution, choose_solver
 from .families import BinomialFamily
 
 
-def fit_problem(estimator, problem, requested, theta0, max_iter, tol, verbose):
+def fit_problem(estimator, problem, requested, theta0, max_iter, tol, verbose, chosen=None):
     """Minimise ``problem`` and warn about every way the answer may be inexact.
 
     Parameters
@@ -32,6 +32,10 @@ def fit_problem(estimator, problem, requested, theta0, max_iter, tol, verbose):
     max_iter : int
     tol : float
     verbose : int
+    chosen : str, optional
+        The solver name the user gave, when it differs from what runs (the
+        classifier's scikit-learn names): the warning then starts as
+        scikit-learn's, ``"<chosen> failed to converge after N iteration(s)"``.
 
     Returns
     -------
@@ -56,9 +60,13 @@ def fit_problem(estimator, problem, requested, theta0, max_iter, tol, verbose):
                    "degenerate")  # fmt: skip
         else:
             why = f"max_iter={max_iter} was reached"
+        head = f"{name} did not converge: the {solver} solver stopped after {result.n_iter} " \
+            "iterations"
+        if chosen is not None:  # scikit-learn's words, with the solver name the user gave
+            head = f"{chosen} failed to converge after {result.n_iter} iteration(s) " \
+                f"({name} ran its {solver} solver)"
         warnings.warn(
-            f"{name} did not converge: the {solver} solver stopped after {result.n_iter} "
-            f"iterations with an optimality gap of {gap:.3g} (largest gradient entry on "
+            f"{head} with an optimality gap of {gap:.3g} (largest gradient entry on "
             f"standardised columns) above tol={tol:g}; {why}. Raise max_iter, use "
             "solver='newton', or scale X.",
             ConvergenceWarning,

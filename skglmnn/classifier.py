@@ -354,6 +354,26 @@ class GLMClassifier(LabelsFromProbabilitiesMixin, InferenceMixin, ClassifierMixi
             if penalty is None:
                 C = np.inf
         _check_solver(self.solver, penalty, self.dual)
+        # scikit-learn's warnings for parameters that are ignored, in its words
+        if penalty != "elasticnet" and self.l1_ratio is not None and 0 < self.l1_ratio < 1:
+            warnings.warn(
+                f"l1_ratio parameter is only used when penalty is 'elasticnet'. Got "
+                f"(penalty={penalty})",
+                UserWarning,
+                stacklevel=3,
+            )
+        if (self.penalty == "l2" and self.l1_ratio != 0) or (
+            self.penalty == "l1" and self.l1_ratio != 1
+        ):
+            warnings.warn(
+                f"Inconsistent values: penalty={self.penalty} with l1_ratio={self.l1_ratio}. "
+                "penalty is deprecated. Please use l1_ratio only.",
+                UserWarning,
+                stacklevel=3,
+            )
+        if self.penalty is None and self.C != 1.0:
+            warnings.warn("Setting penalty=None will ignore the C and l1_ratio parameters",
+                          UserWarning, stacklevel=3)  # fmt: skip
         if self.n_jobs is not None:
             warnings.warn(
                 "'n_jobs' has no effect since 1.8 and will be removed in 1.10. You provided "
@@ -430,7 +450,8 @@ class GLMClassifier(LabelsFromProbabilitiesMixin, InferenceMixin, ClassifierMixi
         # every name reaches the same optimum; the Newton names ask for Newton steps
         requested = "newton-if-it-fits" if self.solver.startswith("newton") else "auto"
         result, solver = fit_problem(self, problem, requested, self._initial_theta(problem),
-                                     self.max_iter, self.tol, self.verbose)  # fmt: skip
+                                     self.max_iter, self.tol, self.verbose,
+                                     chosen=self.solver)  # fmt: skip
         coef, intercept = problem.to_original(result.theta)
         if n_classes == 2:
             coef, intercept = coef[0], intercept[0]
@@ -441,9 +462,13 @@ class GLMClassifier(LabelsFromProbabilitiesMixin, InferenceMixin, ClassifierMixi
             intercept = intercept - intercept.mean()
             if alpha == 0:
                 coef = coef - coef.mean(axis=0)
-        self.coef_ = np.atleast_2d(np.asarray(coef, dtype=X.dtype))
-        self.intercept_ = np.atleast_1d(np.asarray(intercept, dtype=X.dtype)).copy()
-        self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
+        # scikit-learn's dtypes: liblinear returns float64 whatever X's dtype
+        dtype = np.float64 if self.solver == "liblinear" else X.dtype
+        self.coef_ = np.atleast_2d(np.asarray(coef, dtype=dtype))
+        self.intercept_ = np.atleast_1d(np.asarray(intercept, dtype=dtype)).copy()
+        # scikit-learn's sag and saga count at least one epoch, also at max_iter=0
+        n_iter = max(result.n_iter, 1) if self.solver in ("sag", "saga") else result.n_iter
+        self.n_iter_ = np.array([n_iter], dtype=np.int32)
         self.link_ = link
         self.family_ = BinomialFamily() if n_classes == 2 else None
         self._penalty = (l1_ratio, C)

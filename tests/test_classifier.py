@@ -374,3 +374,49 @@ def test_encode_labels_is_unique_with_inverse(y):
     np.testing.assert_array_equal(classes, expected_classes)
     np.testing.assert_array_equal(codes, expected_codes)
     assert classes.dtype == expected_classes.dtype
+
+
+@pytest.mark.parametrize("params", [
+    {"penalty": None, "C": 0.5}, {"penalty": None, "l1_ratio": 0.5},
+    {"C": np.inf, "l1_ratio": 0.5}, {"penalty": "l2", "l1_ratio": 0.5},
+    {"penalty": "l1", "solver": "saga", "l1_ratio": 0.0}, {"l1_ratio": 0.5, "solver": "saga"},
+])  # fmt: skip
+def test_ignored_parameter_warnings_are_scikit_learns(params):
+    """The UserWarnings scikit-learn gives for ignored parameters, with its wording."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 2))
+    y = (X[:, 0] + rng.normal(size=80) > 0).astype(int)
+
+    def user_warnings(estimator):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            estimator.fit(X, y)
+        return sorted(str(w.message) for w in caught if w.category is UserWarning)
+
+    assert user_warnings(GLMClassifier(**params)) == user_warnings(LogisticRegression(**params))
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "liblinear", "newton-cg", "newton-cholesky",
+                                    "sag", "saga"])  # fmt: skip
+def test_dtypes_and_max_iter_zero_as_scikit_learn(solver):
+    """coef_/intercept_ dtypes for float32 X per solver name (liblinear: float64), and
+    n_iter_ at max_iter=0 (sag/saga report one epoch)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3)).astype(np.float32)
+    y = (X[:, 0] + rng.normal(size=80) > 0).astype(int)
+    ours, theirs = GLMClassifier(solver=solver).fit(X, y), LogisticRegression(solver=solver)
+    theirs.fit(X, y)
+    assert ours.coef_.dtype == theirs.coef_.dtype
+    assert ours.intercept_.dtype == theirs.intercept_.dtype
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = GLMClassifier(solver=solver, max_iter=0).fit(X, y)
+        theirs = LogisticRegression(solver=solver, max_iter=0).fit(X, y)
+    np.testing.assert_array_equal(ours.n_iter_, theirs.n_iter_)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "saga", "newton-cg"])
+def test_convergence_warning_names_the_solver_the_user_chose(solver):
+    X, y = load_breast_cancer(return_X_y=True)
+    with pytest.warns(ConvergenceWarning, match=f"^{solver} failed to converge after 2 "):
+        GLMClassifier(solver=solver, max_iter=2, tol=1e-12).fit(X, y)
