@@ -388,7 +388,9 @@ def test_tweedie_near_perfect_fit_loglik_is_the_saddlepoint_limit():
     phi = 1e-9
     deviance = family.unit_deviance(y, mu)
     saddle = np.sum(-0.5 * np.log(2 * np.pi * phi * y**1.5) - deviance / (2 * phi))
-    np.testing.assert_allclose(family.loglik(y, mu, dispersion=phi), saddle, rtol=1e-8)
+    # deviance / (2 phi) amplifies the deviance's cancellation (mu ~ y) by 1 / phi: the two
+    # ways of computing it agree to ~1e-7 relative
+    np.testing.assert_allclose(family.loglik(y, mu, dispersion=phi), saddle, rtol=1e-6)
 
 
 def test_tweedie_power_one_estimates_the_dispersion_like_statsmodels():
