@@ -213,7 +213,12 @@ class GLMClassifier(LabelsFromProbabilitiesMixin, InferenceMixin, ClassifierMixi
         classes, which have no maximum likelihood estimate, are detected (a
         linear programme) and announced by a ``ConvergenceWarning``.
     max_iter : int, default=100
-        Maximum number of iterations.
+        Maximum number of iterations.  ``max_iter=0`` returns the starting point
+        (zeros, or the previous solution with ``warm_start``) for every solver
+        name, with scikit-learn's ``n_iter_`` (0; 1 for ``"sag"``/``"saga"``).
+        scikit-learn's ``"lbfgs"`` returns instead the point after scipy's first
+        line search, which depends on its own parametrisation; that one point is
+        not reproduced.
     verbose : int, default=0
         Print the solver's progress if positive.
     warm_start : bool, default=False

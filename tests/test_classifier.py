@@ -424,6 +424,9 @@ def test_dtypes_and_max_iter_zero_as_scikit_learn(solver):
         ours = GLMClassifier(solver=solver, max_iter=0).fit(X, y)
         theirs = LogisticRegression(solver=solver, max_iter=0).fit(X, y)
     np.testing.assert_array_equal(ours.n_iter_, theirs.n_iter_)
+    np.testing.assert_array_equal(ours.coef_, 0.0)  # the starting point
+    if solver != "lbfgs":  # scikit-learn's lbfgs takes scipy's first line search step
+        np.testing.assert_array_equal(ours.coef_, theirs.coef_)
 
 
 @pytest.mark.parametrize("solver", ["lbfgs", "saga", "newton-cg"])
