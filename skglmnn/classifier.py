@@ -77,6 +77,41 @@ def class_sample_weights(class_weight, classes, y, codes, sample_weight):
     return weights if sample_weight is None else weights * sample_weight
 
 
+def _scipy_first_step(problem, theta, tol):
+    """Where scikit-learn's ``solver="lbfgs"`` stands at ``max_iter=0``.
+
+    scipy's L-BFGS-B, asked for 0 iterations, still takes its first step: a line
+    search along the negative gradient from the start.  scikit-learn runs it on
+    the coefficients in X's units; the same call is made here on the same
+    objective (mean loss + L2), expressed in those units through the problem's
+    change of variables (``beta = coef * s``, ``b = intercept + shift . coef``).
+    """
+    from scipy.optimize import minimize
+
+    m, q = problem.shape
+    p, icpt = problem.n_features, problem.fit_intercept
+    scale, shift = problem.scaling.scale, problem.scaling.shift
+
+    def internal(x):
+        x = x.reshape(m, q)
+        return problem.from_original(x[:, :p], x[:, p] if icpt else np.zeros(m))
+
+    def value_gradient(x):
+        value, grad, _ = problem.value_gradient(internal(x))
+        grad = grad.reshape(m, q).copy()
+        if icpt and shift is not None:
+            grad[:, :p] += grad[:, [p]] * (shift / scale)  # d b / d coef, in beta's units
+        grad[:, :p] *= scale
+        return value, grad.ravel()
+
+    coef, intercept = problem.to_original(theta)
+    start = np.column_stack([coef, intercept]) if icpt else coef
+    result = minimize(value_gradient, start.ravel(), jac=True, method="L-BFGS-B",
+                      options={"maxiter": 0, "maxls": 50, "gtol": tol,
+                               "ftol": 64 * np.finfo(float).eps})  # fmt: skip
+    return internal(result.x)
+
+
 def class_probabilities(eta, link):
     """Class probabilities from linear predictors.
 
@@ -213,12 +248,11 @@ class GLMClassifier(LabelsFromProbabilitiesMixin, InferenceMixin, ClassifierMixi
         classes, which have no maximum likelihood estimate, are detected (a
         linear programme) and announced by a ``ConvergenceWarning``.
     max_iter : int, default=100
-        Maximum number of iterations.  ``max_iter=0`` returns the starting point
-        (zeros, or the previous solution with ``warm_start``) for every solver
-        name, with scikit-learn's ``n_iter_`` (0; 1 for ``"sag"``/``"saga"``).
-        scikit-learn's ``"lbfgs"`` returns instead the point after scipy's first
-        line search, which depends on its own parametrisation; that one point is
-        not reproduced.
+        Maximum number of iterations.  ``max_iter=0`` gives what scikit-learn
+        gives: the starting point (zeros, or the previous solution with
+        ``warm_start``), except for ``"lbfgs"``, where scipy's L-BFGS-B takes its
+        first line-search step even then (reproduced here on the same objective
+        in X's units); ``n_iter_`` is 0 (1 for ``"sag"``/``"saga"``).
     verbose : int, default=0
         Print the solver's progress if positive.
     warm_start : bool, default=False
@@ -528,6 +562,9 @@ class GLMClassifier(LabelsFromProbabilitiesMixin, InferenceMixin, ClassifierMixi
                 if self.fit_intercept:
                     return problem.from_original(previous[:, :-1], previous[:, -1])
                 return problem.from_original(previous, np.zeros(problem.shape[0]))
+        if self.max_iter == 0:  # scikit-learn's starting point: all zeros
+            theta = np.zeros(problem.n_params)
+            return _scipy_first_step(problem, theta, self.tol) if self.solver == "lbfgs" else theta
         return problem.initial_theta()
 
     def linear_predictor(self, X, offset=None):
