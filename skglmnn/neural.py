@@ -20,7 +20,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
 from ._kernels import network as K
 from ._layers import CHUNK_ROWS, GLMStack, propagate, row_source
@@ -89,7 +89,7 @@ def _activation_name(link):
     return f"inverse of {link.name}"
 
 
-class _NeuralBase(InferenceMixin, BaseEstimator):
+class _NeuralBase(InferenceMixin, TransformerMixin, BaseEstimator):
     """Shared fitting machinery; subclasses say how targets map to an output layer."""
 
     _parameter_constraints = {
@@ -203,7 +203,7 @@ class _NeuralBase(InferenceMixin, BaseEstimator):
         if not self.coefs_[:-1]:
             return X, feature_names(self, X.shape[1])
         features = self._features(X)
-        return features, [f"h{j}" for j in range(features.shape[1])]
+        return features, list(self.get_feature_names_out())
 
     def _same_shape(self, stack):
         shapes = [tuple(row[:2]) for row in stack.layout]
@@ -331,6 +331,29 @@ class _NeuralBase(InferenceMixin, BaseEstimator):
         X = validate_data(self, X, accept_sparse=_SPARSE, dtype=FLOAT_DTYPES, reset=False)
         return self._features(X)
 
+    def get_feature_names_out(self, input_features=None):
+        """Names of the columns of :meth:`transform`.
+
+        ``hidden_0, hidden_1, ...`` for the units of the last hidden layer (the
+        names the output layer's ``coef_table`` uses); without hidden layers the
+        input's names, as ``transform`` then returns X.  With these,
+        ``set_output(transform="pandas")`` (or ``"polars"``) works.
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Input names, checked against ``feature_names_in_`` (used only
+            without hidden layers).
+
+        Returns
+        -------
+        names : ndarray of str
+        """
+        check_is_fitted(self)
+        if not self.coefs_[:-1]:
+            return _check_feature_names_in(self, input_features)
+        return np.asarray([f"hidden_{j}" for j in range(self.coefs_[-1].shape[0])], dtype=object)
+
     def _features(self, X):
         """``transform`` for validated X."""
         stack = self._stack()
@@ -367,7 +390,7 @@ class _NeuralBase(InferenceMixin, BaseEstimator):
         return tags
 
 
-class NeuralGLM(TransformerMixin, RegressorMixin, _NeuralBase):
+class NeuralGLM(RegressorMixin, _NeuralBase):
     """A network of GLM layers whose output is a GLM of any family and link.
 
     Each hidden unit computes ``f(a_prev @ w + b)`` -- a GLM with inverse link
@@ -661,7 +684,7 @@ class NeuralGLM(TransformerMixin, RegressorMixin, _NeuralBase):
 
 
 class NeuralGLMClassifier(
-    LabelsFromProbabilitiesMixin, TransformerMixin, ClassifierMixin, _NeuralBase
+    LabelsFromProbabilitiesMixin, ClassifierMixin, _NeuralBase
 ):
     """A network of GLM layers with a Bernoulli (any link) or softmax output.
 

@@ -188,7 +188,7 @@ def test_network_table_is_the_output_glm_and_reduces_to_the_glm():
                      tol=1e-10, max_iter=3000, random_state=0).fit(X, y)  # fmt: skip
     refit = GLMRegressor("gamma", alpha=deep.alpha, tol=1e-12).fit(deep.transform(X), y)
     table = deep.coef_table()
-    assert list(table.index) == ["h0", "h1", "h2", "h3", "intercept"]
+    assert list(table.index) == ["hidden_0", "hidden_1", "hidden_2", "hidden_3", "intercept"]
     np.testing.assert_allclose(table["std_error"], refit.coef_table()["std_error"], rtol=1e-4)
     assert "conditional on those features" in str(deep.summary())
 
