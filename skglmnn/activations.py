@@ -24,10 +24,15 @@ class Activation:
     link : str or None
         Registry key of the link whose inverse it is; ``None`` if the activation
         is not invertible.
+    real_line : bool, default=True
+        Whether it is finite for every real input, as a hidden layer's inputs
+        are (``reciprocal`` and ``inverse_sqrt`` are not: they serve output
+        layers, whose links keep the linear predictor in their domain).
     """
 
     name: str
     link: str | None
+    real_line: bool = True
 
     @property
     def invertible(self):
@@ -64,8 +69,8 @@ ACTIVATIONS = {
         Activation("gumbel_min_cdf", "cloglog"),
         Activation("gumbel_cdf", "loglog"),
         Activation("cauchy_cdf", "cauchit"),
-        Activation("reciprocal", "inverse"),
-        Activation("inverse_sqrt", "inverse_squared"),
+        Activation("reciprocal", "inverse", real_line=False),
+        Activation("inverse_sqrt", "inverse_squared", real_line=False),
         Activation("square", "sqrt"),
         Activation("softplus", "softplus"),
         Activation("tanh", "atanh"),

@@ -383,9 +383,13 @@ class TweedieFamily(Family):
         # power 1 is quasi-Poisson: the dispersion is estimated, as by R's statmod and
         # statsmodels (use the poisson family for a dispersion fixed at 1)
         self.has_dispersion = True
-        self._fused = {0.0: {IdentityLink: C.NORMAL_IDENTITY}, 1.0: {LogLink: C.POISSON_LOG},
-                       2.0: {LogLink: C.GAMMA_LOG, InverseLink: C.GAMMA_INVERSE}}.get(
-            power, {LogLink: C.TWEEDIE_LOG}
+
+    @property
+    def _fused(self):
+        # a property, not instance state: a dict keyed by classes does not serialise (skops)
+        return {0.0: {IdentityLink: C.NORMAL_IDENTITY}, 1.0: {LogLink: C.POISSON_LOG},
+                2.0: {LogLink: C.GAMMA_LOG, InverseLink: C.GAMMA_INVERSE}}.get(
+            self.power, {LogLink: C.TWEEDIE_LOG}
         )  # fmt: skip
 
     def canonical_link(self):

@@ -132,7 +132,15 @@ class _NeuralBase(InferenceMixin, TransformerMixin, BaseEstimator):
                 f"activation lists {len(names)} names for {n_hidden} hidden layers; give "
                 "one name, or one per hidden layer."
             )
-        return [get_activation(name) for name in names]
+        activations = [get_activation(name) for name in names]
+        for act in activations:
+            if not act.real_line:
+                raise ValueError(
+                    f"activation {act.name!r} is not finite for every real input (it inverts "
+                    f"the {act.link!r} link, defined for one sign of eta only): it can be an "
+                    "output link, not a hidden layer's activation, whose inputs take any sign."
+                )
+        return activations
 
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":

@@ -519,3 +519,11 @@ def test_pickle_round_trip_predicts_the_same():
     again = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(again.predict_proba(X / 100), clf.predict_proba(X / 100))
     again.partial_fit(X / 100, y)  # the optimiser state travels too
+
+
+@pytest.mark.parametrize("activation", ["inverse_sqrt", "reciprocal"])
+def test_hidden_activations_must_be_defined_on_the_real_line(activation):
+    """These once trained into NaN at epoch 1 ('the loss became nan', blaming the output)."""
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    with pytest.raises(ValueError, match="not finite for every real input"):
+        NeuralGLM(hidden=(3,), activation=activation).fit(X, X[:, 0])
