@@ -36,10 +36,9 @@ def check_sample_weight(sample_weight, X):
     """Non-negative, finite weights of shape (n_samples,) in X's dtype, or None."""
     if sample_weight is None:
         return None
-    weights = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
-    if weights.size and not np.any(weights):  # scikit-learn >= 1.9 says so, 1.8 did not
-        raise ValueError("Sample weights must contain at least one non-zero number.")
-    return np.ascontiguousarray(weights)
+    return np.ascontiguousarray(
+        _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+    )
 
 
 def check_offset(offset, X):

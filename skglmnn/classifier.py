@@ -67,12 +67,8 @@ def class_sample_weights(class_weight, classes, y, codes, sample_weight):
     """
     if class_weight is None:
         return sample_weight
-    if isinstance(class_weight, str):  # "balanced", weighted by sample_weight as in 1.9
-        counts = np.bincount(np.asarray(codes, dtype=np.intp), weights=sample_weight,
-                             minlength=len(classes))  # fmt: skip
-        per_class = counts.sum() / (len(classes) * counts)
-    else:
-        per_class = compute_class_weight(class_weight, classes=classes, y=y)
+    per_class = compute_class_weight(class_weight, classes=classes, y=y,
+                                     sample_weight=sample_weight)  # fmt: skip
     weights = per_class[np.asarray(codes, dtype=np.intp)]
     return weights if sample_weight is None else weights * sample_weight
 

@@ -112,6 +112,24 @@ class _NeuralBase(InferenceMixin, TransformerMixin, BaseEstimator):
         "sample_weight_type": [StrOptions({"frequency", "variance"})],
     }
 
+    # -- persistence ---------------------------------------------------------
+    def __getstate__(self):
+        # the random state kept for continued training is stored as its plain state (a
+        # pickled NumPy 2 bit generator does not load under NumPy 1.26, nor in skops)
+        state = dict(super().__getstate__())  # a copy: object's may be __dict__ itself
+        random_state = state.get("_random_state")
+        if isinstance(random_state, np.random.RandomState):
+            state["_random_state"] = {"RandomState": random_state.get_state(legacy=False)}
+        return state
+
+    def __setstate__(self, state):
+        random_state = state.get("_random_state")
+        if isinstance(random_state, dict) and "RandomState" in random_state:
+            restored = np.random.RandomState()
+            restored.set_state(random_state["RandomState"])
+            state = {**state, "_random_state": restored}
+        super().__setstate__(state)
+
     # -- configuration -------------------------------------------------------
     def _hidden_sizes(self):
         hidden = (self.hidden,) if isinstance(self.hidden, Integral) else tuple(self.hidden)

@@ -5,7 +5,6 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-import sklearn
 import statsmodels.api as sm
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
@@ -15,16 +14,8 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler, scale
-from sklearn.utils.fixes import parse_version
 
 from skglmnn import GLMClassifier
-
-# GLMClassifier follows LogisticRegression of scikit-learn 1.9 (its warnings and dtypes);
-# 1.8, the oldest release supported, words a few warnings differently
-SKLEARN_1_9 = pytest.mark.skipif(
-    parse_version(sklearn.__version__) < parse_version("1.9"),
-    reason="compares with scikit-learn 1.9's LogisticRegression warnings and dtypes",
-)
 
 
 def dataset(name):
@@ -390,7 +381,6 @@ def test_encode_labels_is_unique_with_inverse(y):
     {"C": np.inf, "l1_ratio": 0.5}, {"penalty": "l2", "l1_ratio": 0.5},
     {"penalty": "l1", "solver": "saga", "l1_ratio": 0.0}, {"l1_ratio": 0.5, "solver": "saga"},
 ])  # fmt: skip
-@SKLEARN_1_9
 def test_ignored_parameter_warnings_are_scikit_learns(params):
     """The UserWarnings scikit-learn gives for ignored parameters, with its wording."""
     rng = np.random.default_rng(0)
@@ -408,7 +398,6 @@ def test_ignored_parameter_warnings_are_scikit_learns(params):
 
 @pytest.mark.parametrize("solver", ["lbfgs", "liblinear", "newton-cg", "newton-cholesky",
                                     "sag", "saga"])  # fmt: skip
-@SKLEARN_1_9
 def test_dtypes_and_max_iter_zero_as_scikit_learn(solver):
     """coef_/intercept_ dtypes for float32 X per solver name (liblinear: float64), and
     n_iter_, coef_ and intercept_ at max_iter=0 (sag/saga report one epoch)."""

@@ -100,3 +100,19 @@ def test_models_saved_by_earlier_versions_load(version):
         from_skops = sio.load(path, trusted=untrusted)
         for model in (from_pickle, from_skops):
             np.testing.assert_allclose(_predictions(model, X), expected[name], rtol=1e-12)
+
+
+def test_training_continues_identically_after_a_round_trip():
+    """The random state kept for partial_fit is saved as plain state (a pickled NumPy 2 bit
+    generator does not load under NumPy 1.26): shuffling continues where it stopped."""
+    X, y, _, _ = make_tabular(200, 3, "normal", seed=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net = NeuralGLM(hidden=(3,), max_iter=3, random_state=0).fit(X, y)
+        data = sio.dumps(net)
+        copies = [pickle.loads(pickle.dumps(net)),
+                  sio.loads(data, trusted=sio.get_untrusted_types(data=data))]  # fmt: skip
+        net.partial_fit(X, y)
+        for copy in copies:
+            copy.partial_fit(X, y)
+            np.testing.assert_array_equal(copy.predict(X), net.predict(X))
