@@ -492,6 +492,7 @@ class GLMClassifier(LabelsFromProbabilitiesMixin, InferenceMixin, ClassifierMixi
                                      self.max_iter, self.tol, self.verbose,
                                      chosen=self.solver)  # fmt: skip
         coef, intercept = problem.to_original(result.theta)
+        self._centre = problem.scaling.shift  # column means (dense X, intercept): for export
         if n_classes == 2:
             coef, intercept = coef[0], intercept[0]
         else:

@@ -229,6 +229,7 @@ class GLMRegressor(InferenceMixin, RegressorMixin, BaseEstimator):
         self.coef_ = coef[0].astype(X.dtype)
         self.intercept_ = float(intercept[0])
         self.family_, self.link_, self.solver_ = family, link, solver
+        self._centre = problem.scaling.shift  # column means (dense X, intercept): for export
         self.n_iter_ = result.n_iter
         self.objective_ = result.objective
         # the deviance from the solver's last evaluation saves a pass over X
