@@ -5,12 +5,20 @@ import inspect
 import pytest
 
 import skglmnn
-from skglmnn import activations, families, inference, links, neural
+from skglmnn import activations, families, inference, links, neural, persistence, plotting
+
+optional = []
+for name in ("formula", "onnx_export"):  # modules whose dependencies are optional
+    try:
+        optional.append(__import__(f"skglmnn.{name}", fromlist=[name]))
+    except ImportError:  # pragma: no cover - the test extra installs them
+        pass
 
 PUBLIC = sorted(
     {
         (module.__name__, name)
-        for module in (skglmnn, families, links, activations, neural, inference)
+        for module in (skglmnn, families, links, activations, neural, inference, persistence,
+                       plotting, *optional)
         for name, obj in vars(module).items()
         if not name.startswith("_")
         and (inspect.isclass(obj) or inspect.isfunction(obj))
