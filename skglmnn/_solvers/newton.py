@@ -42,6 +42,7 @@ from ._problem import SolverResult
 # calendar years (condition ~8e5 standardised) for rank deficient and returned a worse fit;
 # much below 1e-12, Newton follows the near-flat directions of separated data into noise.
 RANK_TOL = 1e-12
+FLAT_F = 1e-12  # relative change of F within which a step is judged by its gradient alone
 PATIENCE = 4  # iterations at the rounding floor (``_linesearch.Stagnation``) before giving up
 NOISE = np.sqrt(np.finfo(float).eps)  # null-vector entries below this (relative) are rounding
 
@@ -89,6 +90,8 @@ def _newton_solve(problem, theta0, max_iter, tol, verbose):
         rank = step_rank if step_rank is not None else rank
         accepted = backtrack(evaluate, theta, value, step, float(grad @ step))
         if accepted is None:
+            accepted = _step_below_rounding(problem, evaluate, theta, value, step, measure)
+        if accepted is None:
             stagnated = True
             break
         previous = value
@@ -103,6 +106,24 @@ def _newton_solve(problem, theta0, max_iter, tol, verbose):
     if rank is not None and not np.any(problem.l2_weights):
         theta = _minimum_norm(problem, theta, problem.hessian(state), flat)
     return SolverResult.finish(problem, theta, value, n_iter, measure, tol, stagnated, rank)
+
+
+def _step_below_rounding(problem, evaluate, theta, value, step, measure):
+    """The full step when F cannot tell it apart from theta but the gradient can.
+
+    Near the optimum a Newton step lowers F by about ``g H^-1 g / 2``, which can
+    fall below the rounding of F itself (a sum of n terms) while the gradient,
+    computed from the data, still halves: the line search then sees no decrease
+    and would stop early.  Accept the full step if F stays within ``FLAT_F`` of
+    its value and the optimality measure at least halves.
+    """
+    candidate = theta + step
+    new_value, state = evaluate(candidate)
+    if not (np.isfinite(new_value) and abs(new_value - value) <= FLAT_F * abs(value)):
+        return None
+    if problem.optimality(candidate, state[0]) > 0.5 * measure:
+        return None
+    return candidate, new_value, state, 1.0
 
 
 def _scaled(H):
