@@ -49,7 +49,7 @@ from scipy import stats
 from scipy.special import xlogy
 from sklearn.utils.validation import validate_data
 
-from ._loss import GLMLoss, weighted_gram
+from ._loss import GLMLoss
 from ._solvers._scaling import ColumnScaling
 from ._threads import parallel_matvec, single_threaded_blas
 from ._validation import FLOAT_DTYPES, SPARSE_FORMATS, check_offset, check_sample_weight
@@ -291,32 +291,31 @@ class Information:
         return int(np.linalg.matrix_rank(scaled, hermitian=True))
 
 
-WHITEN_MAX_ENTRIES = 10**7
-"""Largest ``n_samples * n_params`` for which the information is factored from a copy of
-the standardised design (an SVD); beyond, it is formed from blocked Gram products."""
+BLOCK_ENTRIES = 2**18
+"""Entries of a block of root rows (about 2 MB): the design is read in blocks of rows."""
 
 
 def information_matrices(out, groups=None):
     """The information, meat and observed information of the output GLM, factored so
-    that rounding does not depend on how X is scaled.
+    that rounding does not depend on how X is scaled, without a copy of X.
 
-    The design is first standardised as the solvers do (``_solvers/_scaling.py``:
+    The design is standardised as the solvers do (``_solvers/_scaling.py``:
     ``z = (x - c) / s`` with weighted means and standard deviations, centred for
     dense X with an intercept): a calendar year beside the intercept or a column
-    in cents then costs no digits.  While a root of the information fits in
-    :data:`WHITEN_MAX_ENTRIES` (``n (p + 1)`` entries, ``n K^2 (p + 1)`` for a
-    softmax over K classes), the SVD of ``[sqrt(W) Z; sqrt(P)]`` (``W`` Fisher's
-    weights -- for a softmax, the rows ``sqrt(w p_k) (e_k - p) (x) z`` -- and
-    ``P`` the penalty Hessian) gives coordinates in which the penalised information is the
-    identity, as statsmodels' pseudo-inverse of the weighted design does:
-    nothing is squared, so a polynomial in calendar years (``year, year^2,
-    year^3``; condition number ~1e9 even standardised) keeps its digits, and
-    the rank is that of the SVD, decided on the standardised columns (a column
-    scaled by 1e6 is a regressor; a duplicate is not).  The meat, the observed
-    information and the clusters' scores are then Gram products in those
-    coordinates.  Otherwise (large designs) the matrices are
-    Gram products of centred blocks of X, without a copy, inverted after Jacobi
-    scaling.
+    in cents then costs no digits.  The root of the penalised information,
+    ``[sqrt(W) Z; sqrt(P)]`` (``W`` Fisher's weights -- for a softmax, the rows
+    ``sqrt(w p_k) (e_k - p) (x) z`` -- and ``P`` the penalty Hessian), is reduced
+    block of rows by block of rows to its triangular QR factor ``R`` (the
+    "tall-skinny" QR: each block is stacked under the running ``R`` and
+    factored again), and the SVD of ``R`` gives coordinates ``phi`` in which the
+    penalised information is the identity, as statsmodels' pseudo-inverse of the
+    weighted design does.  Nothing is squared: a polynomial in calendar years
+    (``year, year^2, year^3``; condition number ~1e6 even standardised) keeps its
+    digits, and the rank is that of the SVD, decided on the standardised columns
+    (a column scaled by 1e6 is a regressor; a duplicate is not).  A second pass
+    forms the meat, the observed information and the clusters' summed scores in
+    ``phi``'s coordinates.  Only one block of the standardised design exists at
+    a time.
 
     Rows of the estimates follow :func:`parameter_names`: coefficients then
     intercept (per class, class-major, for a softmax output).  Coefficients set
@@ -334,58 +333,76 @@ def information_matrices(out, groups=None):
     """
     coords = _coordinates(out)
     codes = None if groups is None else _group_codes(groups, out.design.shape[0])
-    n, p = out.design.shape
-    K = out.coef.shape[0] if out.multinomial else 1
-    if n * K**2 * (p + 1) <= WHITEN_MAX_ENTRIES:
-        return _whitened(out, coords, codes)
-    return _gram_products(out, coords, codes)
-
-
-def _whitened(out, coords, codes):
-    w, icpt = out.w, out.fit_intercept
+    w, icpt, X = out.w, out.fit_intercept, out.design
     eta = out.eta()
-    Z = _standardised(out.design, coords, icpt)
-    n, q = Z.shape
+    n, p = X.shape
+    q = p + int(icpt)
+    keep = _active(out)
     if out.multinomial:
-        # Fisher's information sum_i w_i (diag(p_i) - p_i p_i^T) (x) z_i z_i^T has the root
-        # rows sqrt(w_i p_ik) (e_k - p_i) (x) z_i, k = 1..K (diag(p) - pp^T = A diag(p) A^T
-        # with A = I - p 1^T); the scores are (p_i - onehot(y_i)) (x) z_i
         proba = _probabilities(eta)
         K = proba.shape[1]
-        A = np.eye(K)[None, :, :] - proba[:, None, :]  # A[i, k, :] = e_k - p_i
-        root = (np.sqrt(w[:, None] * proba)[:, :, None] * A)[:, :, :, None] * Z[:, None, None, :]
-        root = root.reshape(n * K, K * q)
-        scores = (_scores(out, eta)[:, :, None] * Z[:, None, :]).reshape(n, K * q)
+        fisher = delta = observed_weight = None
     else:
-        K = 1
+        K, proba = 1, None
         loss = GLMLoss(out.family, out.link)
         y = out.y.astype(np.float64)
         _, delta, fisher = loss.pointwise(y, eta, None, hessian=True)
-        root = Z * np.sqrt(w * fisher)[:, None]
-        scores = Z * delta[:, None]
-    keep = _active(out)
+        observed_weight = None
+        if out.link != out.family.canonical_link():  # else the two informations agree
+            observed_weight = w * (_observed_weight(loss, y, eta) - fisher)
+    scores = _scores(out, eta)
+    rows = max(16, BLOCK_ENTRIES // (K * K * q))
+    blocks = [slice(start, min(start + rows, n)) for start in range(0, n, rows)]
+
+    # pass 1: R of [sqrt(W) Z; sqrt(P)], block by block
+    R = np.zeros((0, int(keep.sum())))
+    for block in blocks:
+        Z = _standardised(X[block], coords, icpt)
+        root = _root_rows(Z, w[block], fisher, proba, block)[:, keep]
+        R = np.linalg.qr(np.vstack([R, root]), mode="r")
     penalty = np.sqrt(_penalty_diagonal(out, coords, K)[keep])
-    _, sv, Vt = np.linalg.svd(np.vstack([root[:, keep], np.diag(penalty)]), full_matrices=False)
-    rank = int(np.sum(sv > sv[0] * max(root.shape) * np.finfo(float).eps)) if sv.size else 0
+    if np.any(penalty):
+        R = np.linalg.qr(np.vstack([R, np.diag(penalty)]), mode="r")
+    _, sv, Vt = np.linalg.svd(R)
+    rank = int(np.sum(sv > sv[0] * max(n * K, len(sv)) * np.finfo(float).eps)) if sv.size else 0
     T = Vt[:rank].T / sv[:rank]  # gamma = T phi: the penalised information is I in phi
-    scores = scores[:, keep] @ T  # each sample's score in phi's coordinates
+
+    # pass 2: meat, observed information and cluster scores in phi's coordinates
     meat_w = w**2 if out.variance_weights else w  # a frequency weight counts w scores
-    weighted = scores * np.sqrt(meat_w)[:, None]
-    meat = weighted.T @ weighted
-    observed = np.eye(rank)
-    if not out.multinomial and out.link != out.family.canonical_link():  # else I
-        B = Z[:, keep] @ T
-        observed = observed + (B * (w * (_observed_weight(loss, y, eta) - fisher))[:, None]).T @ B
-    clusters = None
-    if codes is not None:
-        S = _group_sum(scores * w[:, None], codes)
-        clusters = (S.T @ S, int(codes.max()) + 1)
+    meat, observed = np.zeros((rank, rank)), np.eye(rank)
+    n_groups = None if codes is None else int(codes.max()) + 1
+    summed = None if codes is None else np.zeros((n_groups, rank))
+    for block in blocks:
+        Z = _standardised(X[block], coords, icpt)
+        local = (scores[block][:, :, None] * Z[:, None, :]).reshape(len(Z), K * q)
+        local = local[:, keep] @ T  # each sample's score in phi's coordinates
+        weighted = local * np.sqrt(meat_w[block])[:, None]
+        meat += weighted.T @ weighted
+        if observed_weight is not None:
+            B = Z[:, keep] @ T
+            observed += (B * observed_weight[block][:, None]).T @ B
+        if codes is not None:
+            summed += _group_sum(local * w[block][:, None], codes[block], n_groups)
+    clusters = None if codes is None else (summed.T @ summed, n_groups)
     jacobian = np.kron(np.eye(K), _jacobian(coords, icpt))[np.ix_(keep, keep)] @ T
     return Information(np.eye(rank), meat, observed, jacobian, clusters)
 
 
+def _root_rows(Z, w, fisher, proba, block):
+    """Rows whose Gram matrix is the block's Fisher information: ``sqrt(w f) z``, or for a
+    softmax ``sqrt(w p_k) (e_k - p) (x) z`` for k = 1..K (``diag(p) - p p^T = A diag(p)
+    A^T`` with ``A = I - p 1^T``)."""
+    if proba is None:
+        return Z * np.sqrt(w * fisher[block])[:, None]
+    p = proba[block]
+    n, K = p.shape
+    A = np.eye(K)[None, :, :] - p[:, None, :]  # A[i, k, :] = e_k - p_i
+    root = (np.sqrt(w[:, None] * p)[:, :, None] * A)[:, :, :, None] * Z[:, None, None, :]
+    return root.reshape(n * K, K * Z.shape[1])
+
+
 def _standardised(X, coords, fit_intercept):
-    """A float64 copy of ``[Z 1]`` (``Z = (X - c) / s``), for :func:`_whitened`."""
+    """``[Z 1]`` (``Z = (X - c) / s``) of a block of rows, as a float64 array."""
     Z = X.toarray() if sp.issparse(X) else np.array(X, dtype=np.float64)
     if coords.shift is not None:
         Z -= coords.shift
@@ -397,45 +414,6 @@ def _penalty_diagonal(out, coords, n_blocks):
     """The L2 penalty's Hessian in the standardised coordinates (0 on intercepts)."""
     per_block = np.append(1.0 / coords.scale**2, np.zeros(int(out.fit_intercept)))
     return float(out.w.sum()) * out.l2 * np.tile(per_block, n_blocks)
-
-
-def _gram_products(out, coords, codes):
-    w = out.w
-    eta = out.eta()
-    X, icpt = out.design, out.fit_intercept
-    scores = _scores(out, eta)
-    meat_w = w**2 if out.variance_weights else w  # a frequency weight counts w scores
-    if out.multinomial:
-        proba = _probabilities(eta)
-        K = proba.shape[1]
-        info = np.block([
-            [_gram(X, w * proba[:, a] * ((a == b) - proba[:, b]), icpt, coords)
-             for b in range(K)]
-            for a in range(K)
-        ])  # fmt: skip
-        observed = info
-    else:
-        loss = GLMLoss(out.family, out.link)
-        y = out.y.astype(np.float64)
-        _, _, fisher = loss.pointwise(y, eta, None, hessian=True)
-        info = _gram(X, w * fisher, icpt, coords)
-        observed = info
-        if out.link != out.family.canonical_link():  # else the two are equal
-            observed = _gram(X, w * _observed_weight(loss, y, eta), icpt, coords)
-    m = scores.shape[1]
-    # the meat's blocks: sum_i w_i r_ia r_ib z_i z_i^T
-    meat = np.block([[_gram(X, meat_w * scores[:, a] * scores[:, b], icpt, coords)
-                      for b in range(m)] for a in range(m)])  # fmt: skip
-    n_blocks = info.shape[0] // (X.shape[1] + int(icpt))
-    penalty = _penalty_diagonal(out, coords, n_blocks)
-    keep = _active(out)
-    info, observed = info + np.diag(penalty), observed + np.diag(penalty)
-    jacobian = np.kron(np.eye(n_blocks), _jacobian(coords, icpt))
-    clusters = None
-    if codes is not None:
-        clusters = (_cluster_meat(out, codes, coords, scores), int(codes.max()) + 1)
-    matrices = (m[np.ix_(keep, keep)] for m in (info, meat, observed, jacobian))
-    return Information(*matrices, clusters)
 
 
 def _coordinates(out):
@@ -488,49 +466,6 @@ def _group_sum(values, codes, n_groups=None):
                              shape=(n_groups, len(codes)))  # fmt: skip
     total = indicator @ values
     return total.toarray() if sp.issparse(total) else np.asarray(total)
-
-
-def _cluster_meat(out, codes, coords, scores):
-    """``sum_g S_g S_g^T`` in the coordinates of the Gram products, with ``S_g`` the
-    sum of the weighted scores of cluster ``g`` (dense X read in blocks, no copy)."""
-    scores = scores * out.w[:, None]
-    X, icpt = out.design, out.fit_intercept
-    n_groups = int(codes.max()) + 1
-    blocks = []
-    for a in range(scores.shape[1]):
-        r = scores[:, a]
-        if sp.issparse(X):
-            S = _group_sum(sp.csr_array(X).multiply(r[:, None]).tocsr(), codes, n_groups)
-        else:
-            S = np.zeros((n_groups, X.shape[1]))
-            rows = max(256, 2**22 // max(X.shape[1], 1))
-            for start in range(0, X.shape[0], rows):
-                block = np.asarray(X[start : start + rows], dtype=np.float64)
-                if coords.shift is not None:
-                    block = block - coords.shift
-                S += _group_sum(block * r[start : start + rows, None],
-                                codes[start : start + rows], n_groups)  # fmt: skip
-        S = S / coords.scale
-        if icpt:
-            S = np.column_stack([S, np.bincount(codes, weights=r, minlength=n_groups)])
-        blocks.append(S)
-    S = np.hstack(blocks)[:, _active(out)]
-    return S.T @ S
-
-
-def _gram(X, v, fit_intercept, coords):
-    """``[Z 1]^T diag(v) [Z 1]`` (without the 1 if no intercept) for weights of any
-    sign, with ``Z = (X - c) / s`` the standardised design (formed block by block)."""
-    v = np.asarray(v, dtype=np.float64)
-    if np.all(v >= 0):
-        G = weighted_gram(X, v, coords.shift)
-    else:  # weighted_gram takes square roots: split the weights by sign
-        G = weighted_gram(X, np.maximum(v, 0.0), coords.shift) - weighted_gram(
-            X, np.maximum(-v, 0.0), coords.shift
-        )
-    d = np.append(1.0 / coords.scale, 1.0)
-    G *= d[:, None] * d[None, :]
-    return G if fit_intercept else G[:-1, :-1]
 
 
 def _observed_weight(loss, y, eta):

@@ -437,3 +437,39 @@ def test_lr_and_wald_tests_match_statsmodels(family_spec, link_spec):
         wald_test(big, ["x9"])
     with pytest.raises(ValueError, match="restricted model first"):
         lr_test(big, small)
+
+
+@pytest.mark.parametrize("case", ["gamma-identity-weights", "poisson-penalised-cluster",
+                                  "multinomial", "sparse"])  # fmt: skip
+def test_blockwise_factorisation_equals_one_block(case, monkeypatch):
+    """The information is reduced block of rows by block of rows (no copy of X): tiny
+    blocks give the same tables as one block."""
+    import scipy.sparse as sp
+
+    import skglmnn.inference as inference
+
+    X = _design("year")
+    groups = np.random.default_rng(19).integers(0, 20, len(X))
+    w = None
+    if case == "multinomial":
+        y = np.digitize(X[:, 2], np.quantile(X[:, 2], [1 / 3, 2 / 3]))
+        model, data = GLMClassifier(C=5.0).fit(X, y), (X, y)
+    elif case == "sparse":
+        Xs = sp.csr_matrix((X > np.median(X, axis=0)).astype(float))
+        y = make_targets(Xs.toarray(), "poisson", seed=20)[0]
+        model, data = GLMRegressor("poisson").fit(Xs, y), (Xs, y)
+    else:
+        family, link = case.split("-")[:2] if case.startswith("gamma") else ("poisson", "log")
+        y = make_targets(X, family, link if family == "gamma" else "log", spread=0.3, seed=21)[0]
+        w = np.random.default_rng(22).uniform(0.5, 2, len(y)) if "weights" in case else None
+        model = GLMRegressor(family, link if family == "gamma" else "log",
+                             alpha=0.01 if "penalised" in case else 0.0).fit(X, y, w)
+        data = (X, y)
+    tables = []
+    for entries in (2**18, 64):
+        monkeypatch.setattr(inference, "BLOCK_ENTRIES", entries)
+        tables.append([model.coef_table(*data, sample_weight=w, robust=robust,
+                                        groups=groups if robust == "cluster" else None)
+                       for robust in (None, "HC0", "cluster")])  # fmt: skip
+    for one, many in zip(*tables, strict=True):
+        np.testing.assert_allclose(many["std_error"], one["std_error"], rtol=1e-10)
