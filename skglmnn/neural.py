@@ -492,14 +492,8 @@ class NeuralGLM(RegressorMixin, _NeuralBase):
     verbose : int, default=0
         Print one line per epoch (epoch, loss, validation score, elapsed time).
     sample_weight_type : {"frequency", "variance"}, default="frequency"
-        How the inference (``coef_table``, ``dispersion_``, ``df_resid_``,
-        ``loglik_``) reads ``sample_weight``; the fit is the same either way.
-        ``"frequency"``: weight k counts as k copies of the row (statsmodels'
-        ``freq_weights``), ``n = sum(w)``.  ``"variance"``: prior weights, as
-        R's ``glm(weights=)`` and statsmodels' ``var_weights``: sample i has the
-        dispersion ``phi / w_i`` and counts once, so ``n`` is the number of
-        non-zero weights, ``df_resid_ = n - k``, the dispersion is
-        ``X^2 / (n - k)``, and the HC sandwich's meat has ``w_i^2``.
+        How the inference reads ``sample_weight``: as frequency weights, or as
+        R's prior (variance) weights; see :class:`~skglmnn.GLMRegressor`.
 
     Attributes
     ----------
@@ -767,14 +761,8 @@ class NeuralGLMClassifier(
     class_weight : dict, "balanced" or None, default=None
         Weights per class, multiplied into ``sample_weight``.
     sample_weight_type : {"frequency", "variance"}, default="frequency"
-        How the inference (``coef_table``, ``dispersion_``, ``df_resid_``,
-        ``loglik_``) reads ``sample_weight``; the fit is the same either way.
-        ``"frequency"``: weight k counts as k copies of the row (statsmodels'
-        ``freq_weights``), ``n = sum(w)``.  ``"variance"``: prior weights, as
-        R's ``glm(weights=)`` and statsmodels' ``var_weights``: sample i has the
-        dispersion ``phi / w_i`` and counts once, so ``n`` is the number of
-        non-zero weights, ``df_resid_ = n - k``, the dispersion is
-        ``X^2 / (n - k)``, and the HC sandwich's meat has ``w_i^2``.
+        How the inference reads ``sample_weight``: as frequency weights, or as
+        R's prior (variance) weights; see :class:`~skglmnn.GLMRegressor`.
 
     Attributes
     ----------

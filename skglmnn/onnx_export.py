@@ -235,7 +235,10 @@ def _inverse_link(link, eta, dtype, opv):
         return _softplus64(eta, opv)
     if name == "atanh":
         return ops.OnnxTanh(eta, op_version=opv)
-    raise NotImplementedError(f"no ONNX form for the link {link!r}")  # a new registry entry
+    raise ValueError(
+        f"No ONNX form for the link {link!r}: the converters know the links of "
+        "skglmnn.LINKS; a link defined outside the package cannot be exported."
+    )
 
 
 # onnxruntime implements Atan and Softplus for float only; in float64 graphs they are

@@ -156,3 +156,15 @@ def test_pipelines_with_a_scaler_or_a_column_transformer_in_front():
     pipe = _fit(make_pipeline(columns, GLMRegressor("poisson")), X, y)
     (out,) = _run(pipe, X32)
     np.testing.assert_allclose(out.ravel(), pipe.predict(X32.astype(np.float64)), rtol=1e-5)
+
+
+def test_a_link_from_outside_the_registry_is_a_clear_error():
+    X, y = simulate(get_family("poisson"), get_link("log"))
+    model = _fit(GLMRegressor("poisson"), X, y)
+
+    class Custom:
+        name = "custom"
+
+    model.link_ = Custom()
+    with pytest.raises(ValueError, match="No ONNX form for the link"):
+        _run(model, X)
