@@ -15,6 +15,7 @@ import scipy.sparse as sp
 
 from ._kernels import codes as C
 from ._kernels import network as K
+from ._kernels._jit import compiled
 
 # Rows per chunk in full passes (L-BFGS, prediction): the work buffers stay at a
 # few MB whatever n_samples is, while each chunk is big enough for BLAS.
@@ -148,5 +149,6 @@ def propagate(stack, theta, source, n_samples, n_apply):
     out = np.empty((n_samples, width))
     rows = np.arange(n_samples, dtype=np.int64)
     raw = np.empty(0)  # the parameters are in X's units: no standardisation
-    K.propagate(*source, rows, CHUNK_ROWS, raw, raw, theta, stack.layout, stack.act, n_apply, out)
+    layout, act = stack.layout, stack.act
+    compiled(K.propagate)(*source, rows, CHUNK_ROWS, raw, raw, theta, layout, act, n_apply, out)
     return out

@@ -20,11 +20,11 @@ when the pair has one.  Dense C-ordered ``X`` takes the one-sweep kernel
 
 from functools import partial
 
-import numba
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import blas
 
+from ._kernels._jit import ready, run, thread_count
 from ._kernels.multinomial import dense_multinomial_loss_gradient, multinomial_loss_gradient
 from ._kernels.pointwise import (
     csr_loss_gradient,
@@ -38,6 +38,7 @@ from ._threads import parallel_row_blocks
 # block stays small (no copy of X), while each block is big enough for BLAS to
 # run at full speed and for Python's per-block overhead to vanish.
 _HESSIAN_BLOCK_BYTES = 2**20
+ROW_WORK = 8  # a row's pointwise formulas cost about as much as 8 elements of X
 
 
 class GLMLoss:
@@ -80,7 +81,7 @@ class GLMLoss:
         y = np.ascontiguousarray(y, dtype=np.float64)
         eta = np.ascontiguousarray(eta, dtype=np.float64)
         w = np.empty(0) if sample_weight is None else np.asarray(sample_weight, np.float64)
-        return float(pointwise_loss(*self.codes, y, eta, w))
+        return float(run(ROW_WORK * y.size, pointwise_loss, *self.codes, y, eta, w))
 
     def pointwise(self, y, eta, sample_weight=None, hessian=False):
         """Per-sample ``w * delta`` (and ``w * fisher``) and the summed loss.
@@ -93,9 +94,10 @@ class GLMLoss:
         """
         grad = np.empty_like(eta)
         hess = np.empty_like(eta) if hessian else np.empty(0, dtype=eta.dtype)
-        loss = pointwise_loss_gradient_hessian(
-            *self.codes, y, eta, _or_empty(sample_weight, y.dtype), grad, hess
-        )
+        loss = run(
+            ROW_WORK * y.size, pointwise_loss_gradient_hessian,
+            *self.codes, y, eta, _or_empty(sample_weight, y.dtype), grad, hess,
+        )  # fmt: skip
         return loss, grad, (hess if hessian else None)
 
     def loss_gradient(self, X, y, coef, intercept, sample_weight=None, offset=None, hessian=False,
@@ -128,16 +130,19 @@ class GLMLoss:
         if sp.issparse(X) and X.format == "csr":
             grad = np.empty(X.shape[1] + 1)
             hess = np.empty(X.shape[0] if hessian else 0, dtype=X.dtype)
-            loss = csr_loss_gradient(
-                X.indptr, X.indices, X.data, X.shape[1], y, _or_empty(sample_weight, y.dtype),
-                _or_empty(offset, y.dtype), np.ascontiguousarray(coef, dtype=np.float64),
-                float(intercept), *self.codes, 4 * numba.get_num_threads(), grad, hess,
+            ready(X.nnz + ROW_WORK * X.shape[0])  # compiled or not: the chunk count depends on it
+            loss = run(
+                0, csr_loss_gradient, X.indptr, X.indices, X.data, X.shape[1],
+                y, _or_empty(sample_weight, y.dtype), _or_empty(offset, y.dtype),
+                np.ascontiguousarray(coef, dtype=np.float64), float(intercept), *self.codes,
+                4 * thread_count(), grad, hess,
             )  # fmt: skip
             return loss, grad, (hess if hessian else None)
         if isinstance(X, np.ndarray) and X.flags.c_contiguous:
             grad = np.empty(X.shape[1] + 1)
             hess = np.empty(X.shape[0] if hessian else 0, dtype=X.dtype)
-            loss = dense_loss_gradient(
+            loss = run(
+                X.size + ROW_WORK * X.shape[0], dense_loss_gradient,
                 X, y, _or_empty(sample_weight, y.dtype), _or_empty(offset, y.dtype),
                 np.ascontiguousarray(coef, dtype=np.float64), float(intercept),
                 _or_empty(shift, np.float64), *self.codes, grad, hess,
@@ -243,14 +248,15 @@ class MultinomialLoss:
         grad = np.empty((K, p + 1))
         w = _or_empty(sample_weight, y.dtype)
         if self.sweeps(X):
-            loss = dense_multinomial_loss_gradient(
+            loss = run(
+                (X.shape[1] + ROW_WORK) * X.shape[0] * K, dense_multinomial_loss_gradient,
                 X, y, w, np.ascontiguousarray(np.asarray(coef).T, dtype=X.dtype),
                 np.ascontiguousarray(intercept, dtype=np.float64), grad,
             )  # fmt: skip
             return loss, grad
         eta = np.ascontiguousarray(self.linear_predictor(X, coef, intercept))
         g = np.empty_like(eta)
-        loss = multinomial_loss_gradient(y, eta, w, g)
+        loss = run(ROW_WORK * eta.size, multinomial_loss_gradient, y, eta, w, g)
         grad[:, :p] = np.asarray(X.T @ g).T
         grad[:, p] = g.sum(axis=0, dtype=np.float64)
         return loss, grad

@@ -13,7 +13,6 @@ import contextlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 
-import numba
 import numpy as np
 
 _controller = None
@@ -27,6 +26,16 @@ def _forget_pool():
 
 os.register_at_fork(after_in_child=_forget_pool)
 MIN_ELEMENTS_PER_THREAD = 2**18  # below this, one thread is faster than two
+
+
+def _threads_for(n_elements):
+    """Threads worth using on ``n_elements``: numba's count, one per 2**18 elements."""
+    most = n_elements // MIN_ELEMENTS_PER_THREAD
+    if most < 2:
+        return 1  # without asking numba: a small fit need not load it
+    import numba
+
+    return max(1, min(numba.get_num_threads(), most))
 
 
 def single_threaded_blas(active=True):
@@ -48,7 +57,7 @@ def parallel_row_blocks(func, X, weights):
     Uses ``numba.get_num_threads()`` threads with BLAS limited to one thread.
     """
     n, p = X.shape
-    n_threads = max(1, min(numba.get_num_threads(), (n * p) // MIN_ELEMENTS_PER_THREAD))
+    n_threads = _threads_for(n * p)
     if n_threads == 1:
         return func(X, weights)
     global _pool
@@ -69,7 +78,7 @@ def parallel_matvec(X, coef):
     """``X @ coef`` for dense X, its rows split among the pool's threads (single-threaded
     BLAS each), so that no BLAS thread is left spinning against numba's afterwards."""
     n, p = X.shape
-    n_threads = max(1, min(numba.get_num_threads(), (n * p) // MIN_ELEMENTS_PER_THREAD))
+    n_threads = _threads_for(n * p)
     if n_threads == 1:
         with single_threaded_blas():
             return X @ coef

@@ -13,6 +13,7 @@ from scipy import special
 
 from ._domain import NON_NEGATIVE, POSITIVE, REAL_LINE, UNIT_CLOSED, UNIT_OPEN
 from ._kernels import codes as C
+from ._kernels._jit import run
 from ._kernels.families import unit_deviance_array, unit_variance_array
 from ._registry import lookup
 from .links import (
@@ -96,7 +97,7 @@ class Family:
         mu = np.asarray(mu, dtype=np.float64)
         flat = np.ascontiguousarray(mu.ravel())
         out = np.empty_like(flat)
-        unit_variance_array(self.code, float(self.power), flat, out)
+        run(flat.size, unit_variance_array, self.code, float(self.power), flat, out)
         return out.reshape(mu.shape)
 
     def unit_deviance(self, y, mu):
@@ -116,7 +117,7 @@ class Family:
         )
         y_flat, mu_flat = np.ascontiguousarray(y.ravel()), np.ascontiguousarray(mu.ravel())
         out = np.empty_like(y_flat)
-        unit_deviance_array(self.code, float(self.power), y_flat, mu_flat, out)
+        run(y_flat.size, unit_deviance_array, self.code, float(self.power), y_flat, mu_flat, out)
         return out.reshape(y.shape)
 
     def deviance(self, y, mu, sample_weight=None):

@@ -15,6 +15,7 @@ from scipy import special
 
 from ._domain import NEGATIVE, POSITIVE, REAL_LINE, UNIT_OPEN, Interval
 from ._kernels import codes as C
+from ._kernels._jit import run
 from ._kernels.links import inverse_link_array
 from ._registry import lookup
 
@@ -102,7 +103,7 @@ class Link(ABC):
         flat = np.ascontiguousarray(eta).ravel()
         mu = np.empty_like(flat)
         dmu = np.empty_like(flat) if derivative else np.empty(0, dtype=flat.dtype)
-        inverse_link_array(self.code, float(self.power), flat, mu, dmu)
+        run(flat.size, inverse_link_array, self.code, float(self.power), flat, mu, dmu)
         return mu.reshape(eta.shape), (dmu.reshape(eta.shape) if derivative else None)
 
     @property

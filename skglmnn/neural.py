@@ -23,6 +23,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
 from ._kernels import network as K
+from ._kernels._jit import compiled
 from ._layers import CHUNK_ROWS, GLMStack, propagate, row_source
 from ._solvers._scaling import ColumnScaling
 from ._solvers.network import (
@@ -400,7 +401,7 @@ class _NeuralBase(InferenceMixin, TransformerMixin, BaseEstimator):
     def _validation_scorer(self, stack, data, val_rows):
         def score(theta):
             eta = np.empty((len(val_rows), stack.n_outputs))
-            K.propagate(
+            compiled(K.propagate)(
                 *data.source, val_rows, CHUNK_ROWS, data.shift, data.inv_scale, theta,
                 stack.layout, stack.act, stack.n_layers, eta,
             )  # fmt: skip

@@ -3,9 +3,8 @@
 import math
 
 import numpy as np
-from numba import prange
 
-from ._jit import loop_kernel, parallel_kernel
+from ._jit import loop_kernel, parallel_kernel, prange
 
 
 @loop_kernel

@@ -10,9 +10,8 @@ derivative is ``delta_k = mu_k - [k = y]``: the canonical-link shortcut again.
 import math
 
 import numpy as np
-from numba import prange
 
-from ._jit import loop_kernel, parallel_kernel, scalar_kernel
+from ._jit import loop_kernel, parallel_kernel, prange, scalar_kernel
 
 
 @scalar_kernel

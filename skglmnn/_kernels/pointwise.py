@@ -20,10 +20,9 @@ the derivatives are 0, which line searches read as "step too long".
 import math
 
 import numpy as np
-from numba import prange
 
 from . import codes as C
-from ._jit import loop_kernel, parallel_kernel, scalar_kernel
+from ._jit import loop_kernel, parallel_kernel, prange, scalar_kernel
 from .families import (
     binomial_half_deviance,
     mean_in_domain,

@@ -5,9 +5,8 @@ column of dense X, or the weighted root mean square of every column of sparse X.
 """
 
 import numpy as np
-from numba import prange
 
-from ._jit import loop_kernel, parallel_kernel
+from ._jit import loop_kernel, parallel_kernel, prange
 
 BLOCK_ROWS = 4096
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from .._kernels._jit import run
 from .._kernels.scaling import dense_column_moments, sparse_column_squares
 
 # A column whose spread is below this fraction of its magnitude is constant up to
@@ -83,8 +84,8 @@ class ColumnScaling:
         if sp.issparse(X):
             X = X if X.format in ("csr", "csc") else X.tocsr()
             weight_sum = float(X.shape[0] if w.size == 0 else w.sum())
-            squares = sparse_column_squares(X.indptr, X.indices, X.data, w, X.shape[1],
-                                            X.format == "csr")  # fmt: skip
+            squares = run(X.nnz, sparse_column_squares, X.indptr, X.indices, X.data, w,
+                          X.shape[1], X.format == "csr")  # fmt: skip
             mean_square = squares / weight_sum
             if not centre:
                 rms = np.sqrt(mean_square + ridge)
@@ -93,7 +94,7 @@ class ColumnScaling:
             return cls._centred(mean, np.maximum(mean_square - mean**2, 0.0), ridge)
         if X.shape[0] == 0:
             return cls.identity(X.shape[1])
-        weight_sum, first_moment, second_moment, x0 = dense_column_moments(X, w)
+        weight_sum, first_moment, second_moment, x0 = run(X.size, dense_column_moments, X, w)
         mean_offset = first_moment / weight_sum  # mean - x0
         mean = x0 + mean_offset
         variance = np.maximum(second_moment / weight_sum - mean_offset**2, 0.0)

@@ -20,17 +20,11 @@ Problems with one linear predictor only: the multinomial L1 solver is OWL-QN
 (``owlqn.py``), which ``choose_solver`` picks.
 """
 
-import numba
 import numpy as np
 import scipy.sparse as sp
 
-from .._kernels.cd import (
-    active_gram,
-    cd_quadratic,
-    cd_quadratic_sparse,
-    csr_matvec,
-    csr_rmatvec,
-)
+from .._kernels import cd as K
+from .._kernels._jit import compile_kernels, thread_count
 from .._threads import single_threaded_blas
 from ._linesearch import Stagnation, backtrack
 from ._problem import SolverResult
@@ -63,7 +57,7 @@ def _quadratic_solver(problem, hess_weights):
     if sp.issparse(problem.X) and problem.n_features > GRAM_MAX_FEATURES:
         return _working_set_solver(problem, hess_weights)
     H = problem.hessian(hess_weights)
-    return lambda g, theta, l1, tol, z: cd_quadratic(H, g, theta, l1, MAX_SWEEPS, tol, z)
+    return lambda g, theta, l1, tol, z: K.cd_quadratic(H, g, theta, l1, MAX_SWEEPS, tol, z)
 
 
 def _working_set_solver(problem, hess_weights):
@@ -84,14 +78,14 @@ def _working_set_solver(problem, hess_weights):
     p, intercept = problem.n_features, problem.fit_intercept
     R = problem.X if problem.X.format == "csr" else sp.csr_matrix(problem.X)
     data = R.data.astype(np.float64, copy=False)
-    chunks = max(2, numba.get_num_threads())
+    chunks = max(2, thread_count())
 
     def residual_solve(g, theta, l1, tol, z):
         X = getattr(problem, "_csc", None)
         if X is None:  # a copy of the non-zeros, once a fit, in internal units
             X = problem._csc = sp.csc_matrix(problem.X, dtype=np.float64, copy=True)
             X.data *= np.repeat(inv, np.diff(X.indptr))
-        return cd_quadratic_sparse(X.indptr, X.indices, X.data, h, l2, g, theta, l1,
+        return K.cd_quadratic_sparse(X.indptr, X.indices, X.data, h, l2, g, theta, l1,
                                    intercept, MAX_SWEEPS, tol, z)  # fmt: skip
 
     def solve(g, theta, l1, tol, z):
@@ -107,7 +101,7 @@ def _working_set_solver(problem, hess_weights):
             position = np.full(p, -1, dtype=np.int64)
             position[columns] = np.arange(columns.size)
             blocks = int(max(1, min(8, 2e7 // (columns.size + 1) ** 2)))
-            gram, hx = active_gram(R.indptr, R.indices, data, h, position, columns.size, blocks,
+            gram, hx = K.active_gram(R.indptr, R.indices, data, h, position, columns.size, blocks,
                                    gram)  # fmt: skip
             H = np.zeros((index.size, index.size))
             H[: columns.size, : columns.size] = gram * np.outer(inv[columns], inv[columns])
@@ -116,17 +110,17 @@ def _working_set_solver(problem, hess_weights):
                 H[-1, -1] = h.sum()
             H[np.diag_indices_from(H)] += l2[index]
             z_active = np.empty(index.size)
-            cd_quadratic(H, g[index], theta[index], l1[index], MAX_SWEEPS, tol, z_active)
+            K.cd_quadratic(H, g[index], theta[index], l1[index], MAX_SWEEPS, tol, z_active)
             z[:] = theta
             z[index] = z_active
             step = z_active - theta[index]
             full_step = np.zeros(p)
             full_step[columns] = step[: columns.size] * inv[columns]
             r = np.empty(R.shape[0])
-            csr_matvec(R.indptr, R.indices, data, full_step, r)
+            K.csr_matvec(R.indptr, R.indices, data, full_step, r)
             d0 = float(step[-1]) if intercept else 0.0
             # (H dz)_j = sum_i x_ij h_i (r_i + d0) for every column: one pass over X
-            h_step = csr_rmatvec(R.indptr, R.indices, data, h * (r + d0), p, chunks) * inv
+            h_step = K.csr_rmatvec(R.indptr, R.indices, data, h * (r + d0), p, chunks) * inv
             enter = ~active & (np.abs(g[:p] + h_step) - l1[:p] > ENTER * tol)
             if not enter.any():
                 return 0
@@ -158,6 +152,7 @@ def cd_solve(problem, theta0, max_iter, tol, verbose=0):
         raise ValueError("The cd solver takes one linear predictor; use owlqn for multinomial.")
     theta = np.array(theta0, dtype=np.float64)
     weights = problem.l1_weights
+    compile_kernels()  # the sweeps of coordinate descent are never interpreted
     if weights is None:
         weights = np.zeros(problem.n_params)
     with single_threaded_blas(problem.uses_fused_sweep):

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._kernels import network as K
+from .._kernels._jit import compiled
 from .._layers import CHUNK_ROWS
 from .._threads import single_threaded_blas
 
@@ -155,7 +156,7 @@ def _penalty(theta, decay):
 def value_gradient(stack, data, theta, alpha, mask):
     """``F(theta)`` and its gradient over all training rows."""
     grad = np.empty_like(theta)
-    value = K.loss_gradient(
+    value = compiled(K.loss_gradient)(
         *data.source, data.y, data.sample_weight, data.offset, data.rows, CHUNK_ROWS,
         data.shift, data.inv_scale, theta, stack.layout, stack.act, stack.output, stack.opower,
         1.0 / data.rows.shape[0], grad,
@@ -169,7 +170,7 @@ def run_epoch(stack, data, theta, alpha, optimizer, batch_size, rng, mask):
     """One shuffled pass of mini-batch updates; returns the epoch's mean objective."""
     rows = rng.permutation(data.rows)
     decay = decay_vector(stack, data, alpha, mask)
-    total = K.train_epoch(
+    total = compiled(K.train_epoch)(
         *data.source, data.y, data.sample_weight, data.offset, rows, batch_size,
         data.shift, data.inv_scale, theta, stack.layout, stack.act, stack.output, stack.opower,
         decay if alpha else np.empty(0), optimizer.hyper, optimizer.state,
