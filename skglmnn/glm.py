@@ -223,8 +223,14 @@ class GLMRegressor(InferenceMixin, RegressorMixin, BaseEstimator):
         l1 = self.alpha * self.l1_ratio
         problem = GLMProblem(GLMLoss(family, link), X, y, sample_weight, offset, self.alpha - l1,
                              self.fit_intercept, l1=l1)  # fmt: skip
-        result, solver = fit_problem(self, problem, self.solver, self._initial_theta(problem),
-                                     self.max_iter, self.tol, self.verbose)  # fmt: skip
+        return self._solve(problem, self._initial_theta(problem))
+
+    def _solve(self, problem, theta0):
+        """Fit ``problem`` (validated inputs) from ``theta0``; set every fitted attribute."""
+        X, y, sample_weight, offset = problem.X, problem.y, problem.sample_weight, problem.offset
+        family, link = problem.loss.family, problem.loss.link
+        result, solver = fit_problem(self, problem, self.solver, theta0, self.max_iter, self.tol,
+                                     self.verbose)  # fmt: skip
         coef, intercept = problem.to_original(result.theta)
         self.coef_ = coef[0].astype(X.dtype)
         self.intercept_ = float(intercept[0])

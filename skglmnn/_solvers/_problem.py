@@ -32,6 +32,7 @@ Dividing the loss by ``sum(w)`` makes ``alpha`` and ``tol`` independent of the
 number of samples and makes integer weights exactly equivalent to repeated rows.
 """
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -132,6 +133,9 @@ class Problem:
                   and self.intercept_penalty == 0 and self.l1_intercept == 0)  # fmt: skip
         self.scaling = (ColumnScaling.of(X, sample_weight, centre, ridge=self.alpha)
                         if precondition else ColumnScaling.identity(self.n_features))  # fmt: skip
+        self._set_weights()
+
+    def _set_weights(self):
         q = self.n_features + self.fit_intercept
         l2 = np.zeros((self.n_outputs, q))
         l2[:, : self.n_features] = self.alpha / self.scaling.scale**2
@@ -141,6 +145,19 @@ class Problem:
             l2[:, -1], weights[:, -1] = self.intercept_penalty, self.l1_intercept
         self.l2_weights = l2.ravel()
         self.l1_weights = weights.ravel() if weights.any() else None
+
+    def with_penalty(self, alpha, l1):
+        """The same problem with L2 strength ``alpha`` and L1 strength ``l1`` on coef.
+
+        No pass over X: the column moments are kept (``ColumnScaling.with_ridge``),
+        X and the other inputs shared.  For regularisation paths.
+        """
+        other = copy.copy(self)
+        other.alpha, other.l1 = float(alpha), float(l1)
+        other.scaling = self.scaling.with_ridge(other.alpha)
+        other._memo = None
+        other._set_weights()
+        return other
 
     # -- parameters ---------------------------------------------------------
     @property

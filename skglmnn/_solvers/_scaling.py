@@ -47,10 +47,15 @@ class ColumnScaling:
         Positive column scales ``s``.
     shift : ndarray of shape (n_features,) or None
         Column centres ``c``; None when the columns are not centred.
+    spread : ndarray of shape (n_features,) or None
+        The squared scales before a ridge was added (variances, or mean
+        squares), so that :meth:`with_ridge` needs no pass over X; None for
+        the identity.
     """
 
     scale: np.ndarray
     shift: np.ndarray | None
+    spread: np.ndarray | None = None
 
     @classmethod
     def identity(cls, n_features):
@@ -88,8 +93,7 @@ class ColumnScaling:
                           X.shape[1], X.format == "csr")  # fmt: skip
             mean_square = squares / weight_sum
             if not centre:
-                rms = np.sqrt(mean_square + ridge)
-                return cls(np.where(rms > 0, rms, 1.0), None)
+                return cls._from_spread(mean_square, None, ridge)
             mean = np.asarray(X.T @ (w if w.size else np.ones(X.shape[0]))).ravel() / weight_sum
             return cls._centred(mean, np.maximum(mean_square - mean**2, 0.0), ridge)
         if X.shape[0] == 0:
@@ -100,16 +104,23 @@ class ColumnScaling:
         variance = np.maximum(second_moment / weight_sum - mean_offset**2, 0.0)
         if centre:
             return cls._centred(mean, variance, ridge)
-        rms = np.sqrt(variance + mean**2 + ridge)
-        return cls(np.where(rms > 0, rms, 1.0), None)
+        return cls._from_spread(variance + mean**2, None, ridge)
 
     @classmethod
     def _centred(cls, mean, variance, ridge):
-        spread = np.sqrt(variance)
-        constant = spread <= CONSTANT * np.abs(mean)
-        spread = np.where(constant, 0.0, spread)
-        scale = np.sqrt(spread**2 + ridge)
-        return cls(np.where(scale > 0, scale, 1.0), mean)
+        constant = np.sqrt(variance) <= CONSTANT * np.abs(mean)
+        return cls._from_spread(np.where(constant, 0.0, variance), mean, ridge)
+
+    @classmethod
+    def _from_spread(cls, spread, shift, ridge):
+        scale = np.sqrt(spread + ridge)
+        return cls(np.where(scale > 0, scale, 1.0), shift, spread)
+
+    def with_ridge(self, ridge):
+        """The same standardisation for another L2 strength (see :meth:`of`), without X."""
+        if self.spread is None:
+            return self
+        return self._from_spread(self.spread, self.shift, ridge)
 
     def to_original(self, beta, b):
         """``(coef, intercept)`` from internal ``(beta, b)``; rows of 2-D ``beta`` are classes."""
