@@ -163,8 +163,10 @@ class GLMLoss:
         return weighted_gram(X, hess_weights)
 
 
-def weighted_gram(X, weights, shift=None):
+def weighted_gram(X, weights, shift=None, columns=None):
     """``[X - c, 1]^T diag(weights) [X - c, 1]`` as a float64 (p + 1, p + 1) matrix, intercept last.
+
+    ``columns`` (dense X only) restricts it to those columns of X: (len + 1) square.
 
     ``c = shift`` centres dense columns (the solvers' change of variables,
     ``_solvers/_scaling.py``): a calendar-year column then costs no digits to
@@ -175,31 +177,36 @@ def weighted_gram(X, weights, shift=None):
     centred) uses ``X^T (W X)``, which copies only its non-zeros.
     """
     n, p = X.shape
+    if columns is not None:
+        p = len(columns)
     H = np.zeros((p + 1, p + 1))
     if sp.issparse(X):
-        if shift is not None:
-            raise ValueError("sparse columns are not centred")
+        if shift is not None or columns is not None:
+            raise ValueError("sparse columns are not centred or selected")
         weighted = sp.csr_array(X).multiply(weights[:, None])
         H[:p, :p] = (X.T @ weighted).toarray()
         H[:p, p] = np.asarray(weighted.sum(axis=0)).ravel()
     else:
-        shift = np.zeros(p) if shift is None else shift
-        upper, H[:p, p] = parallel_row_blocks(partial(_weighted_gram, shift=shift), X, weights)
+        shift = np.zeros(p) if shift is None else (shift if columns is None else shift[columns])
+        upper, H[:p, p] = parallel_row_blocks(partial(_weighted_gram, shift=shift, columns=columns),
+                                              X, weights)  # fmt: skip
         H[:p, :p] = np.triu(upper) + np.triu(upper, 1).T
     H[p, :p] = H[:p, p]
     H[p, p] = weights.sum(dtype=np.float64)
     return H
 
 
-def _weighted_gram(X, weights, shift):
+def _weighted_gram(X, weights, shift, columns=None):
     """``(upper triangle of Xc^T W Xc, Xc^T w)`` in float64 for dense X, block by block."""
-    n, p = X.shape
+    n, p = X.shape[0], (X.shape[1] if columns is None else len(columns))
     upper = np.zeros((p, p))
     colsum = np.zeros(p)
     centred = np.any(shift != 0)  # centred blocks are float64 (a float32 year loses digits)
     rows = max(256, _HESSIAN_BLOCK_BYTES // (X.itemsize * max(p, 1)))
     for start in range(0, n, rows):
         block = X[start : start + rows]
+        if columns is not None:
+            block = block[:, columns]  # a block's copy of the chosen columns, never all of X
         if centred:
             block = block - shift
         w = weights[start : start + rows]

@@ -38,16 +38,29 @@ def test_a_generated_grid_is_lasso_cvs_and_stops_when_the_fit_saturates():
     n = ours.alphas_.size
     np.testing.assert_allclose(ours.alphas_, ref.alphas_[:n], rtol=1e-12)
     assert np.all(ours.coef_path_[0] == 0) and np.any(ours.coef_path_[1] != 0)  # alpha_max
-    # glmnet's rule: stop at the first point explaining 99.9% of the deviance, or gaining
-    # less than 1e-5 (relative) on the one before
-    signal = X @ [0.0, 1e-6, 0.1, 1, 0, 100]
-    for noise in (0.0, 1.0):
-        target = signal + 3 + noise * np.random.default_rng(0).normal(size=y.size)
-        path = GLMRegressorCV(alphas=100, cv=FOLDS).fit(X, target)
-        assert path.alphas_.size < 100
-        explained = 1 - path.train_deviance_path_ / np.var(target)
-        stops = (explained >= 0.999) | (np.diff(explained, prepend=-np.inf) < 1e-5 * explained)
-        assert stops[-1] and not np.any(stops[4:-1])  # never before the fifth point
+    # glmnet's rule: stop at the first point explaining 99.9% of the deviance
+    signal = X @ [0.0, 1e-6, 0.0, 0.0, 0.0, 0.0]  # the income alone, exactly
+    exact = GLMRegressorCV(alphas=100, cv=FOLDS).fit(X, signal + 3)
+    explained = 1 - exact.train_deviance_path_ / np.var(signal)
+    assert exact.alphas_.size < 100 and explained[-1] >= 0.999 and explained[-2] < 0.999
+
+
+def test_a_slow_start_is_not_taken_for_saturation():
+    """An income in euros enters first and alone; the factors that matter come later."""
+    rng = np.random.default_rng(0)
+    n = 1500
+    X = np.column_stack([rng.lognormal(10.5, 0.5, n), rng.uniform(18, 85, n),
+                         rng.integers(0, 2, n), rng.normal(size=n)])  # fmt: skip
+    y = rng.gamma(2.0, np.exp(7.5 + 0.01 * (X[:, 1] - 50) + 0.3 * X[:, 2]) / 2.0)
+    cv = GLMRegressorCV("gamma", link="log", alphas=60, cv=3).fit(X, y)
+    assert cv.alphas_.size == 60
+    explained = 1 - cv.train_deviance_path_ / cv.train_deviance_path_[0]
+    # glmnet's relative-gain rule would have stopped here ...
+    fires = np.flatnonzero(np.diff(explained) < 1e-5 * explained[1:])
+    assert fires.size and (cv.coef_path_[fires[0] + 1] != 0).sum() == 1
+    # ... long before the age and the dummy enter and explain most of the deviance
+    assert explained[-1] > 10 * explained[fires[0] + 1]
+    assert np.all(cv.coef_[1:3] > 0)
 
 
 @pytest.mark.parametrize("family, link, l1_ratio", [

@@ -25,6 +25,7 @@ import scipy.sparse as sp
 
 from .._kernels import cd as K
 from .._kernels._jit import compile_kernels, thread_count
+from .._loss import weighted_gram
 from .._threads import single_threaded_blas
 from ._linesearch import Stagnation, backtrack
 from ._problem import SolverResult
@@ -46,81 +47,86 @@ WORKING_SET_MAX = 2000
 # few rounds, which saves outer iterations.
 ENTER = 0.01
 NEAR = 0.8
+# Dense X whose full Hessian costs at least DENSE_SET_MIN_COST (n p^2) works on a
+# working set when at most DENSE_SET_SHARE of the coordinates are non-zero or near
+# their threshold: the Hessian of a columns costs n a^2, each check for entering
+# ones 2 n p, and a round's Python overhead a few milliseconds.
+DENSE_SET_MIN_COST = 10**8
+DENSE_SET_SHARE = 0.3
 
 
 def _quadratic_solver(problem, hess_weights):
     """``solve(g, theta, l1, tol, z_out)`` for the quadratic model of the smooth part.
 
-    Coordinate descent works on the Hessian matrix; for sparse X with many
-    features, on a working set (``_working_set_solver``).
+    Coordinate descent works on the Hessian matrix, or on a working set of its
+    coordinates (``_working_set_solver``): always for sparse X with many
+    features, and for dense X with enough features when few coordinates are
+    in play (the start of a regularisation path, a strong penalty).
     """
-    if sp.issparse(problem.X) and problem.n_features > GRAM_MAX_FEATURES:
+    X = problem.X
+    if sp.issparse(X) and problem.n_features > GRAM_MAX_FEATURES:
         return _working_set_solver(problem, hess_weights)
-    H = problem.hessian(hess_weights)
-    return lambda g, theta, l1, tol, z: K.cd_quadratic(H, g, theta, l1, MAX_SWEEPS, tol, z)
+    full = None
+
+    def solve(g, theta, l1, tol, z):
+        nonlocal full
+        p = problem.n_features
+        if full is None and not sp.issparse(problem.X) and X.shape[0] * p**2 >= DENSE_SET_MIN_COST:
+            in_play = (theta[:p] != 0) | (np.abs(g[:p]) > NEAR * l1[:p])
+            if np.count_nonzero(in_play) <= DENSE_SET_SHARE * p:
+                return _working_set_solver(problem, hess_weights)(g, theta, l1, tol, z)
+        if full is None:
+            full = problem.hessian(hess_weights)
+        return K.cd_quadratic(full, g, theta, l1, MAX_SWEEPS, tol, z)
+
+    return solve
 
 
 def _working_set_solver(problem, hess_weights):
-    """Coordinate descent on the coordinates that matter, for sparse X with many features.
+    """Coordinate descent on the coordinates that matter.
 
     With an L1 penalty most coordinates stay at zero.  The working set starts
     as the non-zero coordinates and the zero ones whose gradient breaks the
-    optimality conditions; coordinate descent runs on the Gram matrix of those
-    columns only (``active_gram``: cheap sweeps, even over the columns of
-    frequent words), then one read-only pass over X (``X^T (h * X dz)``) adds
+    optimality conditions; coordinate descent runs on the Hessian of those
+    coordinates only, then one read-only pass over X (``X^T (h * X dz)``) adds
     every zero coordinate that now breaks them, until none does (the working
-    sets of glmnet and of Johnson & Guestrin's Blitz, 2015).  Everything is in
-    the problem's internal coordinates: column j of X stands for ``x_j / s_j``.
+    sets of glmnet and of Johnson & Guestrin's Blitz, 2015).  Sparse X: the
+    Gram matrix grows with the set (``active_gram``: cheap sweeps, even over
+    the columns of frequent words); dense X: it is formed block by block from
+    the chosen columns (``weighted_gram(columns=...)``, no copy of X).
+    Everything is in the problem's internal coordinates: column j of X stands
+    for ``(x_j - c_j) / s_j``.
     """
     h = np.ascontiguousarray(hess_weights, dtype=np.float64) / problem.weight_sum
     l2 = problem.l2_weights
-    inv = 1.0 / problem.scaling.scale
     p, intercept = problem.n_features, problem.fit_intercept
-    R = problem.X if problem.X.format == "csr" else sp.csr_matrix(problem.X)
-    data = R.data.astype(np.float64, copy=False)
-    chunks = max(2, thread_count())
+    sparse = sp.issparse(problem.X)
+    hessian_of, curvature_along = (_sparse_parts if sparse else _dense_parts)(problem, h)
 
     def residual_solve(g, theta, l1, tol, z):
         X = getattr(problem, "_csc", None)
         if X is None:  # a copy of the non-zeros, once a fit, in internal units
             X = problem._csc = sp.csc_matrix(problem.X, dtype=np.float64, copy=True)
-            X.data *= np.repeat(inv, np.diff(X.indptr))
+            X.data *= np.repeat(1.0 / problem.scaling.scale, np.diff(X.indptr))
         return K.cd_quadratic_sparse(X.indptr, X.indices, X.data, h, l2, g, theta, l1,
-                                   intercept, MAX_SWEEPS, tol, z)  # fmt: skip
+                                     intercept, MAX_SWEEPS, tol, z)  # fmt: skip
 
     def solve(g, theta, l1, tol, z):
         # zero coordinates close to breaking their condition join at once: a few
         # extra columns in the Gram matrix cost less than another round
         active = (theta[:p] != 0) | (np.abs(g[:p]) > NEAR * l1[:p] + ENTER * tol)
         columns = np.flatnonzero(active)
-        gram = np.zeros((0, 0))
         while True:
-            if columns.size > WORKING_SET_MAX:
+            if sparse and columns.size > WORKING_SET_MAX:
                 return residual_solve(g, theta, l1, tol, z)
             index = np.append(columns, p) if intercept else columns
-            position = np.full(p, -1, dtype=np.int64)
-            position[columns] = np.arange(columns.size)
-            blocks = int(max(1, min(8, 2e7 // (columns.size + 1) ** 2)))
-            gram, hx = K.active_gram(R.indptr, R.indices, data, h, position, columns.size, blocks,
-                                   gram)  # fmt: skip
-            H = np.zeros((index.size, index.size))
-            H[: columns.size, : columns.size] = gram * np.outer(inv[columns], inv[columns])
-            if intercept:
-                H[: columns.size, -1] = H[-1, : columns.size] = hx * inv[columns]
-                H[-1, -1] = h.sum()
+            H = hessian_of(columns)
             H[np.diag_indices_from(H)] += l2[index]
             z_active = np.empty(index.size)
             K.cd_quadratic(H, g[index], theta[index], l1[index], MAX_SWEEPS, tol, z_active)
             z[:] = theta
             z[index] = z_active
-            step = z_active - theta[index]
-            full_step = np.zeros(p)
-            full_step[columns] = step[: columns.size] * inv[columns]
-            r = np.empty(R.shape[0])
-            K.csr_matvec(R.indptr, R.indices, data, full_step, r)
-            d0 = float(step[-1]) if intercept else 0.0
-            # (H dz)_j = sum_i x_ij h_i (r_i + d0) for every column: one pass over X
-            h_step = K.csr_rmatvec(R.indptr, R.indices, data, h * (r + d0), p, chunks) * inv
+            h_step = curvature_along(columns, z_active - theta[index])
             enter = ~active & (np.abs(g[:p] + h_step) - l1[:p] > ENTER * tol)
             if not enter.any():
                 return 0
@@ -128,6 +134,69 @@ def _working_set_solver(problem, hess_weights):
             columns = np.append(columns, np.flatnonzero(enter))  # new ones last: gram grows
 
     return solve
+
+
+def _sparse_parts(problem, h):
+    """``(hessian_of(columns), curvature_along(columns, step))`` for sparse X."""
+    inv = 1.0 / problem.scaling.scale
+    p, intercept = problem.n_features, problem.fit_intercept
+    R = problem.X if problem.X.format == "csr" else sp.csr_matrix(problem.X)
+    data = R.data.astype(np.float64, copy=False)
+    chunks = max(2, thread_count())
+    gram = np.zeros((0, 0))
+
+    def hessian_of(columns):
+        nonlocal gram
+        position = np.full(p, -1, dtype=np.int64)
+        position[columns] = np.arange(columns.size)
+        blocks = int(max(1, min(8, 2e7 // (columns.size + 1) ** 2)))
+        gram, hx = K.active_gram(R.indptr, R.indices, data, h, position, columns.size, blocks,
+                                 gram)  # fmt: skip
+        size = columns.size + intercept
+        H = np.zeros((size, size))
+        H[: columns.size, : columns.size] = gram * np.outer(inv[columns], inv[columns])
+        if intercept:
+            H[: columns.size, -1] = H[-1, : columns.size] = hx * inv[columns]
+            H[-1, -1] = h.sum()
+        return H
+
+    def curvature_along(columns, step):
+        full_step = np.zeros(p)
+        full_step[columns] = step[: columns.size] * inv[columns]
+        r = np.empty(R.shape[0])
+        K.csr_matvec(R.indptr, R.indices, data, full_step, r)
+        d0 = float(step[-1]) if intercept else 0.0
+        # (H dz)_j = sum_i x_ij h_i (r_i + d0) for every column: one pass over X
+        return K.csr_rmatvec(R.indptr, R.indices, data, h * (r + d0), p, chunks) * inv
+
+    return hessian_of, curvature_along
+
+
+def _dense_parts(problem, h):
+    """``(hessian_of(columns), curvature_along(columns, step))`` for dense X."""
+    X, shift = problem.X, problem.scaling.shift
+    inv = 1.0 / problem.scaling.scale
+    p, intercept = problem.n_features, problem.fit_intercept
+
+    def hessian_of(columns):
+        H = weighted_gram(X, h, shift, columns)
+        scale = np.append(inv[columns], 1.0)
+        H *= np.outer(scale, scale)
+        return H if intercept else H[:-1, :-1]
+
+    def curvature_along(columns, step):
+        full_step = np.zeros(p)
+        full_step[columns] = step[: columns.size] * inv[columns]
+        d0 = float(step[-1]) if intercept else 0.0
+        centre = 0.0 if shift is None else float(shift @ full_step)
+        r = X @ full_step.astype(X.dtype, copy=False) + (d0 - centre)
+        hr = h * r
+        out = np.asarray(X.T @ hr.astype(X.dtype, copy=False), dtype=np.float64)
+        if shift is not None:
+            out -= shift * hr.sum()
+        return out * inv
+
+    return hessian_of, curvature_along
 
 
 def cd_solve(problem, theta0, max_iter, tol, verbose=0):
