@@ -205,11 +205,14 @@ def _weighted_gram(X, weights, shift, columns=None):
     rows = max(256, _HESSIAN_BLOCK_BYTES // (X.itemsize * max(p, 1)))
     for start in range(0, n, rows):
         block = X[start : start + rows]
-        if columns is not None:
-            block = block[:, columns]  # a block's copy of the chosen columns, never all of X
-        if centred:
-            block = block - shift
         w = weights[start : start + rows]
+        if columns is not None:  # a block's copy of the chosen columns, never all of X
+            block = np.take(block, columns, axis=1)
+            if centred:
+                block = block.astype(np.float64, copy=False)
+                block -= shift
+        elif centred:
+            block = block - shift
         scaled = block * np.sqrt(np.maximum(w, 0))[:, None]
         syrk = blas.ssyrk if scaled.dtype == np.float32 else blas.dsyrk
         upper += syrk(1.0, scaled, trans=1)  # float32 blocks summed in float64

@@ -143,13 +143,15 @@ def fit_path(problem, alphas, l1_ratio, solver, max_iter, tol, theta_start=None,
     converged = np.zeros(n, dtype=bool)
     theta = null_theta(problem) if theta_start is None else theta_start
     coef, intercept = problem.to_original(theta)
-    done = n
+    done, previous = n, problem
     for k, alpha in enumerate(alphas):
-        point = problem.with_penalty(alpha * (1.0 - l1_ratio), alpha * l1_ratio)
-        result = SOLVERS[choose_solver(point, solver)](
-            point, point.from_original(coef, intercept), max_iter, tol, 0
-        )
-        coef, intercept = point.to_original(result.theta)
+        point = previous.with_penalty(alpha * (1.0 - l1_ratio), alpha * l1_ratio)
+        if point.alpha != previous.alpha:  # other internal coordinates
+            theta = point.from_original(coef, intercept)
+        # else theta as it is: the last evaluation there is reused (Problem.with_penalty)
+        result = SOLVERS[choose_solver(point, solver)](point, theta, max_iter, tol, 0)
+        theta, previous = result.theta, point
+        coef, intercept = point.to_original(theta)
         coefs[k], intercepts[k] = coef[0], intercept[0]
         losses[k], n_iter[k], converged[k] = result.loss, result.n_iter, result.converged
         if stop_early and null_half_deviance and null_half_deviance > 0:

@@ -150,12 +150,15 @@ class Problem:
         """The same problem with L2 strength ``alpha`` and L1 strength ``l1`` on coef.
 
         No pass over X: the column moments are kept (``ColumnScaling.with_ridge``),
-        X and the other inputs shared.  For regularisation paths.
+        X and the other inputs shared.  With the same L2 strength (a lasso path)
+        the last evaluation is shared too: the next point starts without a sweep.
+        For regularisation paths.
         """
         other = copy.copy(self)
         other.alpha, other.l1 = float(alpha), float(l1)
-        other.scaling = self.scaling.with_ridge(other.alpha)
-        other._memo = None
+        if other.alpha != self.alpha:  # else the smooth part, its coordinates and memo stay
+            other.scaling = self.scaling.with_ridge(other.alpha)
+            other._memo = None
         other._set_weights()
         return other
 

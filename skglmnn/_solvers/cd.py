@@ -93,7 +93,9 @@ def _working_set_solver(problem, hess_weights):
     sets of glmnet and of Johnson & Guestrin's Blitz, 2015).  Sparse X: the
     Gram matrix grows with the set (``active_gram``: cheap sweeps, even over
     the columns of frequent words); dense X: it is formed block by block from
-    the chosen columns (``weighted_gram(columns=...)``, no copy of X).
+    the chosen columns (``weighted_gram(columns=...)``, no copy of X), and the
+    check for entering coordinates is left to the next outer iteration, whose
+    gradient over all columns costs one sweep instead of two passes here.
     Everything is in the problem's internal coordinates: column j of X stands
     for ``(x_j - c_j) / s_j``.
     """
@@ -126,6 +128,8 @@ def _working_set_solver(problem, hess_weights):
             K.cd_quadratic(H, g[index], theta[index], l1[index], MAX_SWEEPS, tol, z_active)
             z[:] = theta
             z[index] = z_active
+            if curvature_along is None:  # dense: the outer iteration's gradient checks the rest
+                return 0
             h_step = curvature_along(columns, z_active - theta[index])
             enter = ~active & (np.abs(g[:p] + h_step) - l1[:p] > ENTER * tol)
             if not enter.any():
@@ -173,10 +177,10 @@ def _sparse_parts(problem, h):
 
 
 def _dense_parts(problem, h):
-    """``(hessian_of(columns), curvature_along(columns, step))`` for dense X."""
+    """``(hessian_of(columns), None)`` for dense X (no entering check, see above)."""
     X, shift = problem.X, problem.scaling.shift
     inv = 1.0 / problem.scaling.scale
-    p, intercept = problem.n_features, problem.fit_intercept
+    intercept = problem.fit_intercept
 
     def hessian_of(columns):
         H = weighted_gram(X, h, shift, columns)
@@ -184,19 +188,7 @@ def _dense_parts(problem, h):
         H *= np.outer(scale, scale)
         return H if intercept else H[:-1, :-1]
 
-    def curvature_along(columns, step):
-        full_step = np.zeros(p)
-        full_step[columns] = step[: columns.size] * inv[columns]
-        d0 = float(step[-1]) if intercept else 0.0
-        centre = 0.0 if shift is None else float(shift @ full_step)
-        r = X @ full_step.astype(X.dtype, copy=False) + (d0 - centre)
-        hr = h * r
-        out = np.asarray(X.T @ hr.astype(X.dtype, copy=False), dtype=np.float64)
-        if shift is not None:
-            out -= shift * hr.sum()
-        return out * inv
-
-    return hessian_of, curvature_along
+    return hessian_of, None
 
 
 def cd_solve(problem, theta0, max_iter, tol, verbose=0):
