@@ -24,6 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import blas
 
+from ._kernels import codes as C
 from ._kernels._jit import ready, run, thread_count
 from ._kernels.multinomial import dense_multinomial_loss_gradient, multinomial_loss_gradient
 from ._kernels.pointwise import (
@@ -54,6 +55,8 @@ class GLMLoss:
         self.family = family
         self.link = link
         self.pair = family.fused_pair(link)
+        # normal family, identity link: Fisher weights 1, so the Hessian is X^T W X always
+        self.constant_fisher = self.pair == C.NORMAL_IDENTITY
 
     @property
     def codes(self):

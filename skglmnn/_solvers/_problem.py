@@ -116,6 +116,7 @@ class Problem:
 
     def _setup(self, X, sample_weight, alpha, l1, fit_intercept, intercept_penalty, precondition):
         self.X, self.sample_weight = X, sample_weight
+        self._shared = {}  # what every with_penalty copy may reuse
         self.alpha, self.l1 = float(alpha), float(l1)
         self.fit_intercept = bool(fit_intercept)
         # liblinear penalises the intercept as the weight of a constant feature:
@@ -248,8 +249,17 @@ class Problem:
         return float(np.max(np.abs(grad), initial=0.0))
 
     def hessian(self, state):
-        """The Fisher Hessian of the smooth part of F, (n_params, n_params)."""
-        H = self._raw_hessian(state)
+        """The Fisher Hessian of the smooth part of F, (n_params, n_params).
+
+        Where it does not depend on theta (normal family, identity link) it is
+        formed once and shared by every ``with_penalty`` copy of the problem.
+        """
+        if getattr(self.loss, "constant_fisher", False):
+            if "raw_hessian" not in self._shared:
+                self._shared["raw_hessian"] = self._raw_hessian(state)
+            H = self._shared["raw_hessian"].copy()
+        else:
+            H = self._raw_hessian(state)
         q = self.n_features + 1
         scale = np.tile(np.append(1.0 / self.scaling.scale, 1.0), self.n_outputs)
         H *= scale[:, None] * scale[None, :] / self.weight_sum

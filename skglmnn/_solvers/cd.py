@@ -71,7 +71,9 @@ def _quadratic_solver(problem, hess_weights):
     def solve(g, theta, l1, tol, z):
         nonlocal full
         p = problem.n_features
-        if full is None and not sp.issparse(problem.X) and X.shape[0] * p**2 >= DENSE_SET_MIN_COST:
+        cached = getattr(problem.loss, "constant_fisher", False)  # the full Hessian is formed once
+        if (full is None and not cached and not sp.issparse(X)
+                and X.shape[0] * p**2 >= DENSE_SET_MIN_COST):  # fmt: skip
             in_play = (theta[:p] != 0) | (np.abs(g[:p]) > NEAR * l1[:p])
             if np.count_nonzero(in_play) <= DENSE_SET_SHARE * p:
                 return _working_set_solver(problem, hess_weights)(g, theta, l1, tol, z)
