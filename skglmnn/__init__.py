@@ -9,7 +9,7 @@ available with scikit-learn's API, fast, with the same building blocks
 from . import activations, families, links
 from .activations import ACTIVATIONS, get_activation
 from .classifier import GLMClassifier
-from .cv import GLMRegressorCV
+from .cv import GLMClassifierCV, GLMRegressorCV
 from .families import FAMILIES, Family, get_family
 from .glm import GLMRegressor
 from .links import LINKS, Link, get_link
@@ -23,6 +23,7 @@ __all__ = [
     "LINKS",
     "Family",
     "GLMClassifier",
+    "GLMClassifierCV",
     "GLMRegressor",
     "GLMRegressorCV",
     "Link",

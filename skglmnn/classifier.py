@@ -437,6 +437,12 @@ class GLMClassifier(LabelsFromProbabilitiesMixin, InferenceMixin, ClassifierMixi
         """
         self._validate_params()
         l1_ratio, C = self._resolve_penalty()
+        data = self._prepare(X, y, sample_weight, offset)
+        problem = self._problem(data, l1_ratio, C)
+        return self._solve(data, problem, self._initial_theta(problem), l1_ratio, C)
+
+    def _prepare(self, X, y, sample_weight, offset):
+        """``(X, y, codes, weights, offset, link, sample_weight)`` validated; sets classes_."""
         X, y = validate_data(
             self, X, y, accept_sparse=SPARSE_FORMATS, dtype=FLOAT_DTYPES, y_numeric=False
         )
@@ -471,20 +477,30 @@ class GLMClassifier(LabelsFromProbabilitiesMixin, InferenceMixin, ClassifierMixi
         offset = check_offset(offset, X)
         if offset is not None and n_classes > 2:
             raise ValueError("offset is supported for binary problems only.")
-        codes = codes.astype(X.dtype)
+        return X, y, codes.astype(X.dtype), weights, offset, link, sample_weight
+
+    def _problem(self, data, l1_ratio, C, weights=None):
+        """The penalised problem at ``(l1_ratio, C)`` (``weights``: instead of the data's)."""
+        X, _, codes, data_weights, offset, link, _ = data
+        weights = data_weights if weights is None else weights
         weight_sum = X.shape[0] if weights is None else float(weights.sum(dtype=np.float64))
         alpha = 0.0 if np.isinf(C) else 1.0 / (C * weight_sum)
         l2, l1 = alpha * (1 - l1_ratio), alpha * l1_ratio
-        problem = make_problem(
-            X, codes, weights, offset, family=BinomialFamily(), link=link, n_classes=n_classes,
-            alpha=l2, l1=l1, fit_intercept=self.fit_intercept,
+        return make_problem(
+            X, codes, weights, offset, family=BinomialFamily(), link=link,
+            n_classes=len(self.classes_), alpha=l2, l1=l1, fit_intercept=self.fit_intercept,
             intercept_penalty=(self._intercept_penalty(l2), self._intercept_penalty(l1)),
         )  # fmt: skip
+
+    def _solve(self, data, problem, theta0, l1_ratio, C):
+        """Fit ``problem`` from ``theta0`` and set every fitted attribute."""
+        X, y, _, _, offset, link, sample_weight = data
+        n_classes = len(self.classes_)
+        alpha = problem.alpha + problem.l1
         # every name reaches the same optimum; the Newton names ask for Newton steps
         requested = "newton-if-it-fits" if self.solver.startswith("newton") else "auto"
-        result, solver = fit_problem(self, problem, requested, self._initial_theta(problem),
-                                     self.max_iter, self.tol, self.verbose,
-                                     chosen=self.solver)  # fmt: skip
+        result, solver = fit_problem(self, problem, requested, theta0, self.max_iter, self.tol,
+                                     self.verbose, chosen=self.solver)  # fmt: skip
         coef, intercept = problem.to_original(result.theta)
         self._centre = problem.scaling.shift  # column means (dense X, intercept): for export
         if n_classes == 2:

@@ -7,19 +7,29 @@ own null model with warm starts, and the chosen point is refitted on all the
 data from its path solution.
 """
 
+import inspect
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed
-from sklearn.metrics import check_scoring
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import (
+    accuracy_score,
+    check_scoring,
+    get_scorer,
+    get_scorer_names,
+    make_scorer,
+)
 from sklearn.model_selection import check_cv
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 
 from ._loss import GLMLoss
 from ._path import alpha_grid, alpha_max, fit_path, fold_problem, null_theta, warn_unconverged
-from ._solvers import GLMProblem
+from ._solvers import SOLVERS, GLMProblem, choose_solver
 from ._validation import check_fit_inputs
+from .classifier import GLMClassifier, _check_solver
+from .families import BinomialFamily
 from .glm import GLMRegressor, resolve_family_link
 from .inference import OutputGLM, feature_names
 
@@ -347,3 +357,400 @@ def _fixed_glm(estimator, problem, coef, intercept):
     model.family_, model.link_ = problem.loss.family, problem.loss.link
     model.n_features_in_ = problem.n_features
     return model
+
+
+class GLMClassifierCV(GLMClassifier):
+    """Logistic regression with ``C`` chosen by cross-validation: ``LogisticRegressionCV``'s API.
+
+    A drop-in for :class:`sklearn.linear_model.LogisticRegressionCV`
+    (scikit-learn 1.9): the same parameters with the same defaults, validation
+    and deprecation warnings, the same fitted attributes in both
+    ``use_legacy_attributes`` layouts, the same folds, grid (``Cs`` as an int
+    is ``np.logspace(-4, 4, Cs)``), scores and choice -- plus the binary
+    ``link`` and ``offset`` of :class:`~skglmnn.GLMClassifier`.  Each fold
+    walks the ``Cs`` in the order given, every fit warm-started from the last;
+    a fold is the full problem with the held-out rows given weight zero, so no
+    fold copies X (the scorer reads the test rows).  ``refit=True`` fits the
+    chosen point on all the data from the mean of the folds' coefficients
+    there; ``refit=False`` averages the folds' coefficients at their own best
+    points, as scikit-learn does.
+
+    Parameters
+    ----------
+    Cs : int or array-like, default=10
+        Inverse penalty strengths, or their number on ``np.logspace(-4, 4, Cs)``.
+    l1_ratios : array-like of floats in [0, 1], default=None
+        Elastic-net mixing values, a grid searched with ``Cs``; None (the
+        current default, with scikit-learn's ``FutureWarning`` when not set)
+        means L2.
+    fit_intercept, dual, tol, max_iter, class_weight, verbose, intercept_scaling, random_state
+        As in :class:`~skglmnn.GLMClassifier`.
+    cv : int, cross-validation generator or iterable, default=None
+        None is 5-fold stratified.
+    penalty : {"l1", "l2", "elasticnet"}, default="deprecated"
+        Deprecated as in scikit-learn: use ``l1_ratios``.
+    scoring : str or callable, default=None
+        A scikit-learn scorer; None (the current default, with scikit-learn's
+        ``FutureWarning`` when not set) is accuracy.
+    solver : str, default="lbfgs"
+        Any of ``LogisticRegression``'s names; every one reaches the same
+        optimum (see :class:`~skglmnn.GLMClassifier`).
+    n_jobs : int, default=None
+        Folds (times l1 ratios) fitted in parallel by joblib.
+    refit : bool, default=True
+    use_legacy_attributes : bool, default=True
+        scikit-learn 1.9's transition: True keeps the per-class dicts of
+        ``coefs_paths_`` and ``scores_`` and array-valued ``C_``; False gives
+        the simplified arrays and floats (a ``FutureWarning`` when not set).
+    link : str or Link, default="logit"
+        Binary problems: any link of :class:`~skglmnn.GLMClassifier`.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    Cs_ : ndarray of shape (n_cs,)
+    l1_ratios_ : ndarray of shape (n_l1_ratios,)
+        ``[None]`` when ``l1_ratios`` is None.
+    coefs_paths_ : dict or ndarray
+        Legacy: class -> (n_folds, n_cs[, n_l1_ratios], n_dof).  New:
+        (n_folds, n_l1_ratios, n_cs, n_classes', n_dof) with n_classes' = 1 for
+        binary problems.
+    scores_ : dict or ndarray
+        Legacy: class -> (n_folds, n_cs[, n_l1_ratios]), the same for every
+        class.  New: (n_folds, n_l1_ratios, n_cs).
+    C_, l1_ratio_ : ndarray or float
+        The chosen values (legacy: repeated per class, shape (1,) for binary).
+    n_iter_ : ndarray
+        Legacy: (1, n_folds, n_cs[, n_l1_ratios]).  New: (n_folds, n_l1_ratios, n_cs).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+
+    See Also
+    --------
+    GLMClassifier : one fit at a given ``C``.
+    GLMRegressorCV : regularisation paths for every family.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skglmnn.cv import GLMClassifierCV
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
+    >>> clf = GLMClassifierCV(Cs=5, l1_ratios=(0.0,), scoring="neg_log_loss",
+    ...                       use_legacy_attributes=False).fit(X, y)
+    >>> clf.scores_.shape, clf.C_ in clf.Cs_
+    ((5, 1, 5), True)
+    """
+
+    _parameter_constraints = {
+        **{key: value for key, value in GLMClassifier._parameter_constraints.items()
+           if key not in ("C", "l1_ratio", "warm_start", "sample_weight_type")},  # fmt: skip
+        "Cs": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "l1_ratios": ["array-like", None, Hidden(StrOptions({"warn"}))],
+        "cv": ["cv_object"],
+        "scoring": [StrOptions(set(get_scorer_names())), callable, None,
+                    Hidden(StrOptions({"warn"}))],  # fmt: skip
+        "refit": ["boolean"],
+        "penalty": [StrOptions({"l1", "l2", "elasticnet"}), Hidden(StrOptions({"deprecated"}))],
+        "use_legacy_attributes": ["boolean", Hidden(StrOptions({"warn"}))],
+    }
+
+    def __init__(
+        self,
+        *,
+        Cs=10,
+        l1_ratios="warn",
+        fit_intercept=True,
+        cv=None,
+        dual=False,
+        penalty="deprecated",
+        scoring="warn",
+        solver="lbfgs",
+        tol=1e-4,
+        max_iter=100,
+        class_weight=None,
+        n_jobs=None,
+        verbose=0,
+        refit=True,
+        intercept_scaling=1.0,
+        random_state=None,
+        use_legacy_attributes="warn",
+        link="logit",
+    ):
+        self.Cs = Cs
+        self.l1_ratios = l1_ratios
+        self.fit_intercept = fit_intercept
+        self.cv = cv
+        self.dual = dual
+        self.penalty = penalty
+        self.scoring = scoring
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.class_weight = class_weight
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+        self.refit = refit
+        self.intercept_scaling = intercept_scaling
+        self.random_state = random_state
+        self.use_legacy_attributes = use_legacy_attributes
+        self.link = link
+
+    warm_start = False  # GLMClassifier's option; paths warm-start themselves
+
+    def _resolve_cv_options(self):
+        """``(l1_ratios or None, penalty, scoring, legacy)`` with scikit-learn 1.9's warnings."""
+        l1_ratios = self.l1_ratios
+        if isinstance(l1_ratios, str) and l1_ratios == "warn":
+            l1_ratios = None
+            warnings.warn(
+                "The default of l1_ratios changes from None to (0.0,) in scikit-learn 1.10, "
+                "where only values in [0, 1] will be accepted; set it, e.g. l1_ratios=(0,), "
+                "to silence this warning.", FutureWarning, stacklevel=3)  # fmt: skip
+        if self.penalty == "deprecated":
+            if self.l1_ratios is None:
+                warnings.warn(
+                    "'l1_ratios=None' was deprecated in version 1.8 and will be an error in "
+                    "1.10; give values in [0, 1] instead.",
+                    FutureWarning, stacklevel=3)  # fmt: skip
+            if l1_ratios is None or np.all(np.asarray(l1_ratios) == 0):
+                penalty = "l2"
+            elif np.all(np.asarray(l1_ratios) == 1):
+                penalty = "l1"
+            else:
+                penalty = "elasticnet"
+        else:
+            penalty = self.penalty
+            warnings.warn(
+                "'penalty' was deprecated in version 1.8 and will be removed in 1.10: leave "
+                "it at its default and use l1_ratios (0 for 'l2', 1 for 'l1', values in "
+                "between for 'elasticnet') and Cs=(np.inf,) for no penalty.",
+                FutureWarning, stacklevel=3)  # fmt: skip
+        scoring = self.scoring
+        if isinstance(scoring, str) and scoring == "warn":
+            warnings.warn(
+                "The default scoring changes from None (accuracy) to 'neg_log_loss' in "
+                "scikit-learn 1.11; set scoring='neg_log_loss' for the new default, or "
+                "'accuracy' (or None) for the old one.", FutureWarning, stacklevel=3)  # fmt: skip
+            scoring = None
+        legacy = self.use_legacy_attributes
+        if isinstance(legacy, str) and legacy == "warn":
+            warnings.warn(
+                f"The fitted attributes of {type(self).__name__} are simplified in "
+                "scikit-learn 1.10; set use_legacy_attributes=False for the new layout now, "
+                "or True to keep the old one (the default until 1.10) without this warning.",
+                FutureWarning, stacklevel=3)  # fmt: skip
+            legacy = True
+        if penalty == "elasticnet":
+            values = [] if l1_ratios is None else list(l1_ratios)
+            if not values or any(not isinstance(r, Real) or not 0 <= r <= 1 for r in values):
+                raise ValueError(
+                    f"l1_ratios must be an array-like of numbers between 0 and 1; got "
+                    f"(l1_ratios={l1_ratios!r})")  # fmt: skip
+        elif l1_ratios is not None and self.penalty != "deprecated":
+            warnings.warn(f"l1_ratios parameter is only used when penalty is 'elasticnet'. "
+                          f"Got (penalty={penalty})", UserWarning, stacklevel=3)  # fmt: skip
+        return l1_ratios, penalty, scoring, legacy
+
+    def fit(self, X, y, sample_weight=None, offset=None, **params):
+        """Cross-validate the grid of ``Cs`` (and ``l1_ratios``) and fit the chosen point.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the fits (times the class weights) and of the scores.
+        offset : array-like of shape (n_samples,), default=None
+            Binary problems only; not seen by a scorer (use the default accuracy).
+        **params
+            Passed to the splitter's ``split`` (e.g. ``groups``).
+
+        Returns
+        -------
+        self : GLMClassifierCV
+        """
+        self._validate_params()
+        l1_ratios, penalty, scoring, legacy = self._resolve_cv_options()
+        _check_solver(self.solver, penalty, self.dual)
+        data = self._prepare(X, y, sample_weight, offset)
+        X, y, _, weights, offset, _, sample_weight = data
+        if offset is not None and scoring is not None:
+            raise ValueError("A scorer cannot see the offset: use scoring=None with an offset.")
+        Cs = np.logspace(-4, 4, self.Cs) if isinstance(self.Cs, Integral) else np.asarray(
+            self.Cs, dtype=float).ravel()  # fmt: skip
+        if penalty == "elasticnet":
+            ratios = [float(r) for r in l1_ratios]
+        else:
+            n_ratios = 1 if l1_ratios is None else len(l1_ratios)
+            ratios = [1.0 if penalty == "l1" else 0.0] * n_ratios
+        folds = list(check_cv(self.cv, y, classifier=True).split(X, y, **params))
+        n_classes, n_dof = len(self.classes_), X.shape[1] + int(self.fit_intercept)
+        jobs = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
+            delayed(_classifier_fold_path)(self, data, test, Cs, ratio, scoring)
+            for _, test in folds for ratio in ratios
+        )  # fmt: skip
+        n_folds, n_cs, n_l1 = len(folds), Cs.size, len(ratios)
+        m = 1 if n_classes == 2 else n_classes
+        # scikit-learn's internal layout: (m, folds, Cs, l1, dof), scores (folds, Cs, l1)
+        paths = np.array([job[0] for job in jobs]).reshape(n_folds, n_l1, n_cs, m, n_dof)
+        paths = np.moveaxis(paths, (0, 1, 3), (1, 3, 0))
+        scores = np.array([job[1] for job in jobs]).reshape(n_folds, n_l1, n_cs).swapaxes(1, 2)
+        n_iter = np.array([job[2] for job in jobs]).reshape(n_folds, n_l1, n_cs).swapaxes(1, 2)
+        missed = sum(int(np.sum(~job[3])) for job in jobs)
+        if missed:
+            warnings.warn(
+                f"{type(self).__name__}: {missed} of {n_folds * n_l1 * n_cs} fold fits did not "
+                f"reach tol={self.tol:g} within max_iter={self.max_iter}; raise max_iter or tol.",
+                ConvergenceWarning, stacklevel=2)  # fmt: skip
+        self.Cs_ = Cs
+        if self.refit:
+            total = scores.sum(axis=0)
+            best = np.unravel_index(np.argmax(total), total.shape)
+            C, ratio = float(Cs[best[0]]), ratios[best[1]]
+            start = paths[:, :, best[0], best[1], :].mean(axis=1)  # (m, dof)
+            problem = self._problem(data, ratio, C)
+            coef, intercept = (start[:, :-1], start[:, -1]) if self.fit_intercept else (
+                start, np.zeros(m))  # fmt: skip
+            self._solve(data, problem, problem.from_original(coef, intercept), ratio, C)
+            chosen_C = C
+            chosen_ratio = None if l1_ratios is None else float(l1_ratios[best[1]])
+        else:
+            flat = scores.reshape(n_folds, -1)
+            best = np.unravel_index(np.argmax(flat, axis=1), (n_cs, n_l1))
+            w = np.mean([paths[:, k, best[0][k], best[1][k], :] for k in range(n_folds)], axis=0)
+            chosen_C = float(np.mean(Cs[best[0]]))
+            chosen_ratio = (float(np.mean(np.asarray(ratios)[best[1]]))
+                            if penalty == "elasticnet" else 0.0)  # fmt: skip
+            self._set_averaged(data, w, chosen_ratio, chosen_C)
+        self.coef_ = np.asarray(self.coef_, dtype=np.float64)
+        self.intercept_ = np.asarray(self.intercept_, dtype=np.float64)
+        self._store_cv(paths, scores, n_iter, chosen_C, chosen_ratio, l1_ratios, legacy, penalty)
+        return self
+
+    def _set_averaged(self, data, w, l1_ratio, C):
+        """refit=False: the averaged fold coefficients, with the statistics at them."""
+        X, y, _, _, offset, link, sample_weight = data
+        coef, intercept = (w[:, :-1], w[:, -1]) if self.fit_intercept else (
+            w, np.zeros(w.shape[0]))  # fmt: skip
+        self.coef_, self.intercept_ = coef, np.array(intercept)
+        self.link_ = link
+        self.family_ = BinomialFamily() if len(self.classes_) == 2 else None
+        self._penalty = (l1_ratio, C)
+        self._centre = None
+        self._fit_inference(X, y, sample_weight, offset)
+
+    def _store_cv(self, paths, scores, n_iter, C, l1_ratio, l1_ratios, legacy, penalty):
+        labels = self.classes_[1:] if len(self.classes_) == 2 else self.classes_
+        m = paths.shape[0]
+        self.l1_ratios_ = np.asarray([None] if l1_ratios is None else l1_ratios)
+        if legacy:
+            drop = l1_ratios is None
+            self.coefs_paths_ = {c: (paths[k][:, :, 0] if drop else paths[k])
+                                 for k, c in enumerate(labels)}  # fmt: skip
+            self.scores_ = {c: (scores[:, :, 0] if drop else scores).copy() for c in labels}
+            self.n_iter_ = (n_iter[:, :, 0] if drop else n_iter)[None]
+            self.C_ = np.repeat(C, m)
+            self.l1_ratio_ = np.repeat(l1_ratio, m)
+            if l1_ratio is None:
+                self.l1_ratio_ = np.repeat(None, m)
+        else:
+            self.coefs_paths_ = np.moveaxis(paths, (0, 1, 3), (3, 0, 1))
+            self.scores_ = scores.swapaxes(1, 2)
+            self.n_iter_ = n_iter.swapaxes(1, 2)
+            self.C_ = float(C)
+            if l1_ratios is None:
+                self.l1_ratio_ = 1.0 if self.penalty == "l1" else 0.0
+            else:
+                self.l1_ratio_ = float(l1_ratio if l1_ratio is not None else 0.0)
+
+    def _get_scorer(self):
+        scoring = None if (isinstance(self.scoring, str) and self.scoring == "warn") else (
+            self.scoring)  # fmt: skip
+        return get_scorer(scoring or "accuracy")
+
+    def score(self, X, y, sample_weight=None):
+        """The ``scoring`` of the test data (accuracy by default), as scikit-learn's.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+        return self._get_scorer()(self, X, y, **kwargs)
+
+
+def _classifier_fold_path(estimator, data, test, Cs, l1_ratio, scoring):
+    """One fold's fits along ``Cs``: (coefs (n_cs, m, dof), scores (n_cs,), n_iter (n_cs,))."""
+    X, y, codes, weights, offset, link, sample_weight = data
+    fold_weights = (np.ones(X.shape[0], dtype=X.dtype) if weights is None
+                    else weights.astype(X.dtype, copy=True))  # fmt: skip
+    fold_weights[test] = 0.0
+    requested = "newton-if-it-fits" if estimator.solver.startswith("newton") else "auto"
+    X_test, y_test = X[test], y[test]
+    sw_test = None if sample_weight is None else np.asarray(sample_weight)[test]
+    scorer = None if scoring is None else _labelled_scorer(get_scorer(scoring),
+                                                           estimator.classes_)  # fmt: skip
+    coefs, scores, n_iter, converged = [], [], [], []
+    previous = None
+    for C in Cs:
+        problem = estimator._problem(data, l1_ratio, C, weights=fold_weights)
+        theta = problem.initial_theta() if previous is None else problem.from_original(*previous)
+        result = SOLVERS[choose_solver(problem, requested)](problem, theta, estimator.max_iter,
+                                                            estimator.tol, 0)  # fmt: skip
+        previous = problem.to_original(result.theta)
+        c, b = previous
+        if c.shape[0] > 1:  # softmax: centred over classes, as GLMClassifier reports it
+            b = b - b.mean()
+            if problem.alpha + problem.l1 == 0:
+                c = c - c.mean(axis=0)
+        w = np.column_stack([c, b]) if estimator.fit_intercept else c
+        coefs.append(w)
+        # scikit-learn's sag and saga count at least one epoch (as GLMClassifier does)
+        n_iter.append(max(result.n_iter, 1) if estimator.solver in ("sag", "saga")
+                      else result.n_iter)  # fmt: skip
+        converged.append(result.converged)
+        model = _fixed_classifier(estimator, c, b, link)
+        kwargs = {} if sw_test is None else {"sample_weight": sw_test}
+        if scorer is None:  # accuracy, with the offset where there is one
+            test_offset = None if offset is None else offset[test]
+            scores.append(accuracy_score(y_test, model.predict(X_test, offset=test_offset),
+                                         sample_weight=kwargs.get("sample_weight")))
+        else:
+            scores.append(scorer(model, X_test, y_test, **kwargs))
+    return np.array(coefs), np.array(scores, dtype=float), np.array(n_iter), np.array(converged)
+
+
+def _fixed_classifier(estimator, coef, intercept, link):
+    """A fitted :class:`GLMClassifier` with the given coefficients, for scoring a fold."""
+    model = GLMClassifier(link=estimator.link, fit_intercept=estimator.fit_intercept)
+    model.classes_ = estimator.classes_
+    model.coef_, model.intercept_ = np.atleast_2d(coef), np.atleast_1d(intercept)
+    model.link_ = link
+    model.family_ = BinomialFamily() if len(estimator.classes_) == 2 else None
+    model.n_features_in_ = estimator.n_features_in_
+    if hasattr(estimator, "feature_names_in_"):
+        model.feature_names_in_ = estimator.feature_names_in_
+    return model
+
+
+def _labelled_scorer(scorer, classes):
+    """A scorer told every class (a test fold may lack one), as scikit-learn's CV does."""
+    func = getattr(scorer, "_score_func", None)
+    if func is None or "labels" not in inspect.signature(func).parameters:
+        return scorer
+    extra = {}
+    if len(classes) <= 2 and "pos_label" in inspect.signature(func).parameters:
+        extra["pos_label"] = classes[-1]
+    return make_scorer(func, greater_is_better=scorer._sign == 1,
+                       response_method=scorer._response_method, labels=classes, **extra,
+                       **getattr(scorer, "_kwargs", {}))  # fmt: skip

@@ -11,7 +11,14 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skglmnn import GLMClassifier, GLMRegressor, GLMRegressorCV, NeuralGLM, NeuralGLMClassifier
+from skglmnn import (
+    GLMClassifier,
+    GLMClassifierCV,
+    GLMRegressor,
+    GLMRegressorCV,
+    NeuralGLM,
+    NeuralGLMClassifier,
+)
 
 ESTIMATORS = [
     GLMClassifier(),
@@ -27,6 +34,9 @@ ESTIMATORS = [
     GLMRegressor(family="poisson", alpha=0.01, l1_ratio=0.7),
     GLMClassifier(solver="saga", l1_ratio=1.0, C=0.5),
     GLMRegressorCV(alphas=5, cv=3),
+    GLMClassifierCV(Cs=3, cv=3, l1_ratios=(0.0,), scoring="accuracy", use_legacy_attributes=False),
+    GLMClassifierCV(Cs=3, cv=3, l1_ratios=(0.5,), solver="saga", scoring="neg_log_loss",
+                    use_legacy_attributes=True),  # fmt: skip
     GLMRegressorCV(family="poisson", alphas=4, l1_ratio=[0.5, 1.0], cv=3, selection="1se"),
     NeuralGLM(hidden=(10,), random_state=0),
     NeuralGLM(hidden=(), family="poisson", solver="lbfgs"),
