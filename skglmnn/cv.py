@@ -22,7 +22,16 @@ from sklearn.metrics import (
     make_scorer,
 )
 from sklearn.model_selection import check_cv
+from sklearn.utils import metadata_routing
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    _raise_for_params,
+    _routing_enabled,
+    process_routing,
+)
+from sklearn.utils.validation import _check_method_params
 
 from ._loss import GLMLoss
 from ._path import alpha_grid, alpha_max, fit_path, fold_problem, null_theta, warn_unconverged
@@ -502,19 +511,21 @@ class GLMClassifierCV(GLMClassifier):
     warm_start = False  # GLMClassifier's option; paths warm-start themselves
 
     def _resolve_cv_options(self):
-        """``(l1_ratios or None, penalty, scoring, legacy)`` with scikit-learn 1.9's warnings."""
+        """``(l1_ratios or None, penalty, scoring, legacy)``, warning in scikit-learn's words
+        (the transition warnings of 1.9, which users filter on by message)."""
         l1_ratios = self.l1_ratios
         if isinstance(l1_ratios, str) and l1_ratios == "warn":
             l1_ratios = None
             warnings.warn(
-                "The default of l1_ratios changes from None to (0.0,) in scikit-learn 1.10, "
-                "where only values in [0, 1] will be accepted; set it, e.g. l1_ratios=(0,), "
-                "to silence this warning.", FutureWarning, stacklevel=3)  # fmt: skip
+                "The default value for l1_ratios will change from None to (0.0,) in version "
+                "1.10. From version 1.10 onwards, only array-like with values in [0, 1] will "
+                "be allowed, None will be forbidden. To avoid this warning, explicitly set a "
+                "value, e.g. l1_ratios=(0,).", FutureWarning, stacklevel=3)  # fmt: skip
         if self.penalty == "deprecated":
             if self.l1_ratios is None:
                 warnings.warn(
-                    "'l1_ratios=None' was deprecated in version 1.8 and will be an error in "
-                    "1.10; give values in [0, 1] instead.",
+                    "'l1_ratios=None' was deprecated in version 1.8 and will trigger an error "
+                    "in 1.10. Use an array-like with valuesin [0, 1] instead.",
                     FutureWarning, stacklevel=3)  # fmt: skip
             if l1_ratios is None or np.all(np.asarray(l1_ratios) == 0):
                 penalty = "l2"
@@ -525,35 +536,59 @@ class GLMClassifierCV(GLMClassifier):
         else:
             penalty = self.penalty
             warnings.warn(
-                "'penalty' was deprecated in version 1.8 and will be removed in 1.10: leave "
-                "it at its default and use l1_ratios (0 for 'l2', 1 for 'l1', values in "
-                "between for 'elasticnet') and Cs=(np.inf,) for no penalty.",
+                "'penalty' was deprecated in version 1.8 and will be removed in 1.10. To avoid "
+                "this warning, leave 'penalty' set to its default value and use 'l1_ratios' "
+                "and 'Cs' instead. Use l1_ratios=(0,) instead of penalty='l2', l1_ratios=(1,) "
+                "instead of penalty='l1', l1_ratios set to floats between 0 and 1 instead of "
+                "penalty='elasticnet', and Cs=(np.inf,) instead of penalty=None.",
                 FutureWarning, stacklevel=3)  # fmt: skip
         scoring = self.scoring
         if isinstance(scoring, str) and scoring == "warn":
             warnings.warn(
-                "The default scoring changes from None (accuracy) to 'neg_log_loss' in "
-                "scikit-learn 1.11; set scoring='neg_log_loss' for the new default, or "
-                "'accuracy' (or None) for the old one.", FutureWarning, stacklevel=3)  # fmt: skip
+                "The default value of the parameter 'scoring' will change from None, i.e. "
+                "accuracy, to 'neg_log_loss' in version 1.11. To silence this warning, "
+                "explicitly set the scoring parameter: scoring='neg_log_loss' for the new, "
+                "scoring='accuracy' or scoring=None for the old default.",
+                FutureWarning, stacklevel=3)  # fmt: skip
             scoring = None
         legacy = self.use_legacy_attributes
         if isinstance(legacy, str) and legacy == "warn":
+            name = type(self).__name__
             warnings.warn(
-                f"The fitted attributes of {type(self).__name__} are simplified in "
-                "scikit-learn 1.10; set use_legacy_attributes=False for the new layout now, "
-                "or True to keep the old one (the default until 1.10) without this warning.",
+                f"The fitted attributes of {name} will be simplified in scikit-learn 1.10 to "
+                "remove redundancy. Set`use_legacy_attributes=False` to enable the new "
+                "behavior now, or set it to `True` to silence this warning during the "
+                "transition period while keeping the deprecated behavior for the time being. "
+                "The default value of use_legacy_attributes will change from True to False "
+                f"in scikit-learn 1.10. See the docstring of {name} for more details.",
                 FutureWarning, stacklevel=3)  # fmt: skip
             legacy = True
         if penalty == "elasticnet":
             values = [] if l1_ratios is None else list(l1_ratios)
             if not values or any(not isinstance(r, Real) or not 0 <= r <= 1 for r in values):
                 raise ValueError(
-                    f"l1_ratios must be an array-like of numbers between 0 and 1; got "
+                    "l1_ratios must be an array-like of numbers between 0 and 1; got "
                     f"(l1_ratios={l1_ratios!r})")  # fmt: skip
         elif l1_ratios is not None and self.penalty != "deprecated":
             warnings.warn(f"l1_ratios parameter is only used when penalty is 'elasticnet'. "
                           f"Got (penalty={penalty})", UserWarning, stacklevel=3)  # fmt: skip
         return l1_ratios, penalty, scoring, legacy
+
+    def get_metadata_routing(self):
+        """Where ``fit`` and ``score`` route metadata: the splitter and the scorer.
+
+        Returns
+        -------
+        routing : sklearn.utils.metadata_routing.MetadataRouter
+        """
+        return (
+            MetadataRouter(owner=self)
+            .add_self_request(self)
+            .add(splitter=self.cv, method_mapping=MethodMapping().add(caller="fit",
+                                                                      callee="split"))
+            .add(scorer=self._get_scorer(), method_mapping=MethodMapping()
+                 .add(caller="score", callee="score").add(caller="fit", callee="score"))
+        )  # fmt: skip
 
     def fit(self, X, y, sample_weight=None, offset=None, **params):
         """Cross-validate the grid of ``Cs`` (and ``l1_ratios``) and fit the chosen point.
@@ -573,6 +608,7 @@ class GLMClassifierCV(GLMClassifier):
         -------
         self : GLMClassifierCV
         """
+        _raise_for_params(params, self, "fit")
         self._validate_params()
         l1_ratios, penalty, scoring, legacy = self._resolve_cv_options()
         _check_solver(self.solver, penalty, self.dual)
@@ -587,10 +623,17 @@ class GLMClassifierCV(GLMClassifier):
         else:
             n_ratios = 1 if l1_ratios is None else len(l1_ratios)
             ratios = [1.0 if penalty == "l1" else 0.0] * n_ratios
-        folds = list(check_cv(self.cv, y, classifier=True).split(X, y, **params))
+        if _routing_enabled():
+            routed = process_routing(self, "fit", sample_weight=sample_weight, **params)
+            split_params, score_params = routed.splitter.split, routed.scorer.score
+        else:
+            split_params = {}
+            score_params = {} if sample_weight is None else {"sample_weight": sample_weight}
+        folds = list(check_cv(self.cv, y, classifier=True).split(X, y, **split_params))
         n_classes, n_dof = len(self.classes_), X.shape[1] + int(self.fit_intercept)
         jobs = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
-            delayed(_classifier_fold_path)(self, data, test, Cs, ratio, scoring)
+            delayed(_classifier_fold_path)(self, data, test, Cs, ratio, scoring,
+                                           _check_method_params(X, score_params, test))
             for _, test in folds for ratio in ratios
         )  # fmt: skip
         n_folds, n_cs, n_l1 = len(folds), Cs.size, len(ratios)
@@ -672,7 +715,9 @@ class GLMClassifierCV(GLMClassifier):
             self.scoring)  # fmt: skip
         return get_scorer(scoring or "accuracy")
 
-    def score(self, X, y, sample_weight=None):
+    __metadata_request__score = {"sample_weight": metadata_routing.UNUSED}
+
+    def score(self, X, y, *, sample_weight=None, **score_params):
         """The ``scoring`` of the test data (accuracy by default), as scikit-learn's.
 
         Parameters
@@ -680,16 +725,25 @@ class GLMClassifierCV(GLMClassifier):
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
         sample_weight : array-like of shape (n_samples,), default=None
+        **score_params
+            Routed to the scorer (metadata routing on).
 
         Returns
         -------
         score : float
         """
-        kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+        _raise_for_params(score_params, self, "score")
+        if sample_weight is not None:
+            score_params["sample_weight"] = sample_weight
+        if _routing_enabled():
+            kwargs = process_routing(self, "score", **score_params).scorer.score
+        else:
+            kwargs = {key: value for key, value in score_params.items()
+                      if key == "sample_weight" and value is not None}  # fmt: skip
         return self._get_scorer()(self, X, y, **kwargs)
 
 
-def _classifier_fold_path(estimator, data, test, Cs, l1_ratio, scoring):
+def _classifier_fold_path(estimator, data, test, Cs, l1_ratio, scoring, score_params):
     """One fold's fits along ``Cs``: (coefs (n_cs, m, dof), scores (n_cs,), n_iter (n_cs,))."""
     X, y, codes, weights, offset, link, sample_weight = data
     fold_weights = (np.ones(X.shape[0], dtype=X.dtype) if weights is None
@@ -704,7 +758,7 @@ def _classifier_fold_path(estimator, data, test, Cs, l1_ratio, scoring):
     previous = None
     for C in Cs:
         problem = estimator._problem(data, l1_ratio, C, weights=fold_weights)
-        theta = problem.initial_theta() if previous is None else problem.from_original(*previous)
+        theta = _first_theta(problem) if previous is None else problem.from_original(*previous)
         result = SOLVERS[choose_solver(problem, requested)](problem, theta, estimator.max_iter,
                                                             estimator.tol, 0)  # fmt: skip
         previous = problem.to_original(result.theta)
@@ -720,14 +774,22 @@ def _classifier_fold_path(estimator, data, test, Cs, l1_ratio, scoring):
                       else result.n_iter)  # fmt: skip
         converged.append(result.converged)
         model = _fixed_classifier(estimator, c, b, link)
-        kwargs = {} if sw_test is None else {"sample_weight": sw_test}
         if scorer is None:  # accuracy, with the offset where there is one
             test_offset = None if offset is None else offset[test]
             scores.append(accuracy_score(y_test, model.predict(X_test, offset=test_offset),
-                                         sample_weight=kwargs.get("sample_weight")))
+                                         sample_weight=sw_test))  # fmt: skip
         else:
-            scores.append(scorer(model, X_test, y_test, **kwargs))
+            scores.append(scorer(model, X_test, y_test, **score_params))
     return np.array(coefs), np.array(scores, dtype=float), np.array(n_iter), np.array(converged)
+
+
+def _first_theta(problem):
+    """The problem's start, or zeros when a fold's training rows hold one class only
+    (then, as in scikit-learn, the fits run and the test scores tell)."""
+    try:
+        return problem.initial_theta()
+    except ValueError:
+        return np.zeros(problem.n_params)
 
 
 def _fixed_classifier(estimator, coef, intercept, link):

@@ -4,7 +4,9 @@ import warnings
 
 import numpy as np
 import pytest
+import sklearn
 from sklearn.linear_model import LogisticRegressionCV
+from sklearn.metrics import get_scorer
 from sklearn.model_selection import GroupKFold, StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
@@ -115,23 +117,27 @@ def test_sample_weights_groups_and_an_offset():
     X, y = binary(400, seed=1)
     w = np.random.default_rng(0).integers(1, 4, y.size).astype(float)
     groups = np.arange(y.size) % 8
-    cv = GLMClassifierCV(Cs=4, l1_ratios=(0.0,), cv=GroupKFold(4), scoring="neg_log_loss",
-                         use_legacy_attributes=False, **TIGHT)  # fmt: skip
-    # scikit-learn takes groups only with metadata routing on: the same splits, given
-    splits = list(GroupKFold(4).split(X, y, groups))
-    ref = LogisticRegressionCV(Cs=4, l1_ratios=(0.0,), cv=splits, scoring="neg_log_loss",
-                               use_legacy_attributes=False, **TIGHT_SK)  # fmt: skip
-    cv.fit(X, y, sample_weight=w, groups=groups)
-    ref.fit(X, y, sample_weight=w)
-    np.testing.assert_allclose(cv.scores_, ref.scores_, rtol=1e-6)
-    assert cv.C_ == ref.C_
+    fitted = {}
+    with sklearn.config_context(enable_metadata_routing=True):  # groups reach the splitter
+        for cls, tight in ((GLMClassifierCV, TIGHT), (LogisticRegressionCV, TIGHT_SK)):
+            scorer = get_scorer("neg_log_loss").set_score_request(sample_weight=True)
+            model = cls(Cs=4, l1_ratios=(0.0,), cv=GroupKFold(4), scoring=scorer,
+                        use_legacy_attributes=False, **tight)  # fmt: skip
+            fitted[cls] = model.set_fit_request(sample_weight=True).fit(
+                X, y, sample_weight=w, groups=groups)
+    ours, ref = fitted[GLMClassifierCV], fitted[LogisticRegressionCV]
+    np.testing.assert_allclose(ours.scores_, ref.scores_, rtol=1e-6)
+    assert ours.C_ == ref.C_
+    with pytest.raises(ValueError, match="enable_metadata_routing=True"):  # as scikit-learn
+        GLMClassifierCV(l1_ratios=(0.0,), scoring="neg_log_loss",
+                        use_legacy_attributes=False).fit(X, y, groups=groups)  # fmt: skip
     offset = 0.3 * X[:, 0]
-    fitted = GLMClassifierCV(Cs=3, l1_ratios=(0.0,), cv=FOLDS, scoring=None, link="probit",
+    probit = GLMClassifierCV(Cs=3, l1_ratios=(0.0,), cv=FOLDS, scoring=None, link="probit",
                              use_legacy_attributes=False).fit(X, y, offset=offset)  # fmt: skip
+    assert probit.link_.name == "probit"
     with pytest.raises(ValueError, match="offset"):
         GLMClassifierCV(scoring="neg_log_loss", l1_ratios=(0.0,),
                         use_legacy_attributes=False).fit(X, y, offset=offset)  # fmt: skip
-    assert fitted.link_.name == "probit"
 
 
 def test_the_transition_warnings_are_scikit_learns():
