@@ -17,6 +17,10 @@ Cases (L1 penalty, ``tol=1e-6`` for every solver):
   the same alpha.
 * ``elasticnet``: the normal family against scikit-learn's ``ElasticNetCV``,
   same grid and folds.
+* ``logistic``: ``GLMClassifierCV`` against ``LogisticRegressionCV`` (``--cs``
+  values of C, five stratified folds, ``neg_log_loss``): L2 against lbfgs and
+  newton-cholesky, L1 against saga; the real-shaped table is standardised
+  first, as scikit-learn's solvers need.
 
 Medians of ``--repeat`` runs after a warm-up; "ratio" is the peer's time over
 skglmnn's; "+MB" the peak resident memory a fit adds over its input.  Do not
@@ -146,6 +150,51 @@ def case_cv(n, p, repeat, n_alphas, peer):
               f"{r[6]:.0f} |")  # fmt: skip
 
 
+def case_logistic(n, p, repeat, n_cs):
+    """GLMClassifierCV against LogisticRegressionCV: L2 (each solver named) and L1 (saga)."""
+    from sklearn.linear_model import LogisticRegressionCV
+    from sklearn.model_selection import StratifiedKFold
+
+    from skglmnn import GLMClassifierCV
+
+    folds = StratifiedKFold(5, shuffle=True, random_state=0)
+    rows = []
+    for real in (False, True):
+        X, y = make_data("binomial", n, p, real)
+        if real:  # scikit-learn's solvers need scaled columns to finish at all
+            from sklearn.preprocessing import StandardScaler
+
+            X = StandardScaler().fit_transform(X)
+        label = f"{'real (scaled)' if real else 'iid'} {n}x{p}"
+        for ratios, solvers in (((0.0,), ("lbfgs", "newton-cholesky")), ((1.0,), ("saga",))):
+            common = {"Cs": n_cs, "cv": folds, "l1_ratios": ratios, "scoring": "neg_log_loss",
+                      "use_legacy_attributes": False, "tol": TOL}  # fmt: skip
+
+            def ours(X=X, y=y, common=common, solver=solvers[0]):
+                return GLMClassifierCV(solver=solver, **common).fit(X, y)
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                t_ours, a, mb_ours = measure(ours, repeat)
+                for solver in solvers:
+                    def theirs(X=X, y=y, common=common, solver=solver):
+                        return LogisticRegressionCV(solver=solver, max_iter=1000,
+                                                    **common).fit(X, y)  # fmt: skip
+
+                    t_theirs, b, mb_theirs = measure(theirs, repeat)
+                    rows.append((label, "L2" if ratios == (0.0,) else "L1", solver, t_ours,
+                                 t_theirs, t_ours / t_theirs, a.C_ == b.C_, mb_ours / 1e6,
+                                 mb_theirs / 1e6))  # fmt: skip
+    print(f"\nlogistic CV, {n_cs} Cs, 5 folds, neg_log_loss: GLMClassifierCV vs "
+          "LogisticRegressionCV")
+    print("| data | penalty | sklearn solver | skglmnn s | sklearn s | skglmnn/sklearn | same C_ |"
+          " skglmnn +MB | sklearn +MB |")
+    print("|---|---|---|---:|---:|---:|---|---:|---:|")
+    for r in rows:
+        print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.2f} | {r[4]:.2f} | {r[5]:.2f} | {r[6]} | "
+              f"{r[7]:.0f} | {r[8]:.0f} |")  # fmt: skip
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
@@ -153,13 +202,16 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--path-alphas", type=int, default=100)
     parser.add_argument("--cv-alphas", type=int, default=30)
-    parser.add_argument("--cases", nargs="*", default=["path", "glum", "elasticnet"])
+    parser.add_argument("--cs", type=int, default=10)
+    parser.add_argument("--cases", nargs="*", default=["path", "glum", "elasticnet", "logistic"])
     args = parser.parse_args()
     if "path" in args.cases:
         case_path(args.n, args.p, args.repeat, args.path_alphas)
     for peer in ("glum", "elasticnet"):
         if peer in args.cases:
             case_cv(args.n, args.p, args.repeat, args.cv_alphas, peer)
+    if "logistic" in args.cases:
+        case_logistic(args.n, args.p, args.repeat, args.cs)
 
 
 if __name__ == "__main__":
