@@ -13,6 +13,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed
+from sklearn import config_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import (
     accuracy_score,
@@ -755,9 +756,16 @@ def _classifier_fold_path(estimator, data, test, Cs, l1_ratio, scoring, score_pa
     scorer = None if scoring is None else _labelled_scorer(get_scorer(scoring),
                                                            estimator.classes_)  # fmt: skip
     coefs, scores, n_iter, converged = [], [], [], []
-    previous = None
+    previous, base = None, None
+    # liblinear's intercept penalty follows C: its problems are built anew, others
+    # change the penalty only (no pass over X)
+    rebuild = estimator.solver == "liblinear" and estimator.fit_intercept
     for C in Cs:
-        problem = estimator._problem(data, l1_ratio, C, weights=fold_weights)
+        if base is None or rebuild:
+            problem = base = estimator._problem(data, l1_ratio, C, weights=fold_weights)
+        else:
+            alpha = 0.0 if np.isinf(C) else 1.0 / (C * base.weight_sum)
+            problem = base.with_penalty(alpha * (1 - l1_ratio), alpha * l1_ratio)
         theta = _first_theta(problem) if previous is None else problem.from_original(*previous)
         result = SOLVERS[choose_solver(problem, requested)](problem, theta, estimator.max_iter,
                                                             estimator.tol, 0)  # fmt: skip
@@ -774,12 +782,13 @@ def _classifier_fold_path(estimator, data, test, Cs, l1_ratio, scoring, score_pa
                       else result.n_iter)  # fmt: skip
         converged.append(result.converged)
         model = _fixed_classifier(estimator, c, b, link)
-        if scorer is None:  # accuracy, with the offset where there is one
-            test_offset = None if offset is None else offset[test]
-            scores.append(accuracy_score(y_test, model.predict(X_test, offset=test_offset),
-                                         sample_weight=sw_test))  # fmt: skip
-        else:
-            scores.append(scorer(model, X_test, y_test, **score_params))
+        with config_context(assume_finite=True):  # X was checked in fit, once
+            if scorer is None:  # accuracy, with the offset where there is one
+                test_offset = None if offset is None else offset[test]
+                scores.append(accuracy_score(y_test, model.predict(X_test, offset=test_offset),
+                                             sample_weight=sw_test))  # fmt: skip
+            else:
+                scores.append(scorer(model, X_test, y_test, **score_params))
     return np.array(coefs), np.array(scores, dtype=float), np.array(n_iter), np.array(converged)
 
 
