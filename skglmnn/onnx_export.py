@@ -35,6 +35,7 @@ import numpy as np
 
 from .activations import get_activation
 from .classifier import GLMClassifier
+from .cv import GLMClassifierCV, GLMRegressorCV
 from .glm import GLMRegressor
 from .neural import NeuralGLM, NeuralGLMClassifier
 
@@ -58,12 +59,12 @@ def register_converters():
         return
     from skl2onnx import update_registered_converter
 
-    for cls in (GLMRegressor, NeuralGLM):
+    for cls in (GLMRegressor, GLMRegressorCV, NeuralGLM):
         update_registered_converter(
             cls, f"Skglmnn{cls.__name__}", _regressor_shape, _convert_regressor,
             parser=_parser, options={"offset": [False, True]},
         )  # fmt: skip
-    for cls in (GLMClassifier, NeuralGLMClassifier):
+    for cls in (GLMClassifier, GLMClassifierCV, NeuralGLMClassifier):
         update_registered_converter(
             cls, f"Skglmnn{cls.__name__}", _classifier_shape, _convert_classifier,
             parser=_parser,

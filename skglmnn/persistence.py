@@ -26,7 +26,7 @@ import pkgutil
 # Modules whose classes a fitted estimator can hold (checked by the tests on every
 # estimator, family, link and output type).
 _MODULES = (
-    "skglmnn.glm", "skglmnn.classifier", "skglmnn.neural", "skglmnn.families",
+    "skglmnn.glm", "skglmnn.classifier", "skglmnn.cv", "skglmnn.neural", "skglmnn.families",
     "skglmnn.links", "skglmnn.activations", "skglmnn.inference", "skglmnn._domain",
     "skglmnn._solvers._scaling", "skglmnn._solvers.network",
 )  # fmt: skip

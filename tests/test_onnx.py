@@ -168,3 +168,19 @@ def test_a_link_from_outside_the_registry_is_a_clear_error():
     model.link_ = Custom()
     with pytest.raises(ValueError, match="No ONNX form for the link"):
         _run(model, X)
+
+
+def test_the_cross_validated_estimators_export_their_chosen_model():
+    from skglmnn import GLMClassifierCV, GLMRegressorCV
+
+    X, y, _, _ = make_tabular(300, 4, "gamma", "log", seed=8)
+    regressor = _fit(GLMRegressorCV("gamma", "log", alphas=8, cv=3), X, y)
+    (mean,) = _run(regressor, X)
+    np.testing.assert_allclose(mean.ravel(), regressor.predict(X), rtol=1e-9)
+    X, y, _, _ = make_tabular(300, 4, "binomial", seed=9)
+    for refit in (True, False):
+        model = GLMClassifierCV(Cs=4, cv=3, l1_ratios=(0.0,), scoring="neg_log_loss",
+                                refit=refit, link="probit", use_legacy_attributes=False)
+        classifier = _fit(model, X, y.astype(int))
+        label, proba = _run(classifier, X, {"zipmap": False})
+        np.testing.assert_allclose(proba, classifier.predict_proba(X), rtol=1e-6, atol=1e-9)

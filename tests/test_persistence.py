@@ -116,3 +116,17 @@ def test_training_continues_identically_after_a_round_trip():
         for copy in copies:
             copy.partial_fit(X, y)
             np.testing.assert_array_equal(copy.predict(X), net.predict(X))
+
+
+@pytest.mark.parametrize("legacy", [True, False])
+def test_cross_validated_estimators_round_trip(legacy):
+    from skglmnn import GLMClassifierCV, GLMRegressorCV
+
+    X, y, _, _ = make_tabular(200, 4, "poisson", seed=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # coef_table's post-selection warning
+        _round_trips(GLMRegressorCV("poisson", alphas=6, cv=3).fit(X, y), X)
+        X, y, _, _ = make_tabular(200, 4, "binomial", seed=3)
+        model = GLMClassifierCV(Cs=3, cv=3, l1_ratios=(0.0,), scoring="neg_log_loss",
+                                use_legacy_attributes=legacy).fit(X, y)  # fmt: skip
+        _round_trips(model, X)
