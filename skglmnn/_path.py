@@ -16,6 +16,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ._solvers import SOLVERS, choose_solver
+from ._threads import single_threaded_blas
 
 # glmnet's path rules: with an L1 ratio below this, alpha_max is taken as for
 # this ratio (a pure ridge has no finite alpha_max); and the path stops early
@@ -136,6 +137,13 @@ def fit_path(problem, alphas, l1_ratio, solver, max_iter, tol, theta_start=None,
     -------
     path : Path
     """
+    with single_threaded_blas():  # no BLAS threads left spinning against the numba sweeps
+        return _fit_path(problem, alphas, l1_ratio, solver, max_iter, tol, theta_start,
+                         stop_early, null_half_deviance)  # fmt: skip
+
+
+def _fit_path(problem, alphas, l1_ratio, solver, max_iter, tol, theta_start, stop_early,
+              null_half_deviance):  # fmt: skip
     n = len(alphas)
     p = problem.n_features
     coefs, intercepts = np.zeros((n, p)), np.zeros(n)

@@ -37,6 +37,7 @@ from sklearn.utils.validation import _check_method_params
 from ._loss import GLMLoss
 from ._path import alpha_grid, alpha_max, fit_path, fold_problem, null_theta, warn_unconverged
 from ._solvers import SOLVERS, GLMProblem, choose_solver
+from ._threads import single_threaded_blas
 from ._validation import check_fit_inputs
 from .classifier import GLMClassifier, _check_solver
 from .families import BinomialFamily
@@ -341,6 +342,14 @@ class GLMRegressorCV(GLMRegressor):
 
 def _fold_path(problem, test, alphas, l1_ratio, solver, max_iter, tol, scorer, estimator):
     """One fold's path on the grid; its mean test deviance (and score) at every point."""
+    # BLAS threads left spinning by the test predictions would slow the next fit's numba
+    # sweeps twofold (see _threads): the whole fold runs with single-threaded BLAS
+    with single_threaded_blas():
+        return _fold_path_body(problem, test, alphas, l1_ratio, solver, max_iter, tol, scorer,
+                               estimator)  # fmt: skip
+
+
+def _fold_path_body(problem, test, alphas, l1_ratio, solver, max_iter, tol, scorer, estimator):
     fold = fold_problem(problem, test)
     path = fit_path(fold, alphas, l1_ratio, solver, max_iter, tol)
     y, w = problem.y[test], None if problem.sample_weight is None else problem.sample_weight[test]
@@ -746,6 +755,11 @@ class GLMClassifierCV(GLMClassifier):
 
 def _classifier_fold_path(estimator, data, test, Cs, l1_ratio, scoring, score_params):
     """One fold's fits along ``Cs``: (coefs (n_cs, m, dof), scores (n_cs,), n_iter (n_cs,))."""
+    with single_threaded_blas():  # as in _fold_path: measured 3.3 s -> 1.6 s at 100k x 100
+        return _classifier_fold_body(estimator, data, test, Cs, l1_ratio, scoring, score_params)
+
+
+def _classifier_fold_body(estimator, data, test, Cs, l1_ratio, scoring, score_params):
     X, y, codes, weights, offset, link, sample_weight = data
     fold_weights = (np.ones(X.shape[0], dtype=X.dtype) if weights is None
                     else weights.astype(X.dtype, copy=True))  # fmt: skip
