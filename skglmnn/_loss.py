@@ -205,7 +205,8 @@ def _weighted_gram(X, weights, shift, columns=None):
     upper = np.zeros((p, p))
     colsum = np.zeros(p)
     centred = np.any(shift != 0)  # centred blocks are float64 (a float32 year loses digits)
-    rows = max(256, _HESSIAN_BLOCK_BYTES // (X.itemsize * max(p, 1)))
+    # blocks of about _HESSIAN_BLOCK_BYTES of what BLAS works on (the chosen columns)
+    rows = max(256, _HESSIAN_BLOCK_BYTES // (8 * max(p, 1)))
     for start in range(0, n, rows):
         block = X[start : start + rows]
         w = weights[start : start + rows]

@@ -114,6 +114,18 @@ def alpha_grid(largest, n_alphas, min_ratio):
     return np.geomspace(largest, largest * min_ratio, n_alphas)
 
 
+def strong_rule_screen(previous_alpha, alpha):
+    """The sequential strong rule's bound as a fraction of the new L1 threshold.
+
+    Moving from ``previous_alpha`` to ``alpha``, a coefficient that is zero and
+    whose gradient is below ``2 alpha - previous_alpha`` (times the L1 ratio) is
+    expected to stay zero (Tibshirani et al., 2012): it stays out of the first
+    working set.  The solver checks every coordinate's optimality condition
+    after each step, so a coordinate the rule left out wrongly joins later.
+    """
+    return 2.0 - previous_alpha / alpha
+
+
 def fit_path(problem, alphas, l1_ratio, solver, max_iter, tol, theta_start=None,
              stop_early=False, null_half_deviance=None):  # fmt: skip
     """Solve ``problem`` at every ``alphas`` (decreasing), warm-starting each from the last.
@@ -154,6 +166,7 @@ def _fit_path(problem, alphas, l1_ratio, solver, max_iter, tol, theta_start, sto
     done, previous = n, problem
     for k, alpha in enumerate(alphas):
         point = previous.with_penalty(alpha * (1.0 - l1_ratio), alpha * l1_ratio)
+        point.screen = strong_rule_screen(alphas[k - 1], alpha) if k > 0 else None
         if point.alpha != previous.alpha:  # other internal coordinates
             theta = point.from_original(coef, intercept)
         # else theta as it is: the last evaluation there is reused (Problem.with_penalty)

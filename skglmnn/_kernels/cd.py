@@ -218,3 +218,21 @@ def csr_rmatvec(indptr, indices, data, u, n_features, n_chunks):
     for c in range(n_chunks):
         out += partial[c]
     return out
+
+
+@loop_kernel
+def relative_change(h, h0):
+    """``max_i |h_i / h0_i - 1|`` over the rows with ``h0_i > 0``.
+
+    inf where ``h0_i = 0`` but ``h_i`` is not, or where a ratio is not a number.
+    """
+    largest = 0.0
+    for i in range(h.shape[0]):
+        if h0[i] > 0.0:
+            d = abs(h[i] / h0[i] - 1.0)
+            if not d == d:
+                return np.inf
+            largest = max(largest, d)
+        elif h[i] != 0.0:
+            return np.inf
+    return largest

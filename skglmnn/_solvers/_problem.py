@@ -113,6 +113,9 @@ class Problem:
     """
 
     n_outputs = 1
+    # On a regularisation path: the sequential strong rule's bound for zero
+    # coordinates, as a fraction of their L1 threshold (``_path.strong_rule_screen``).
+    screen = None
 
     def _setup(self, X, sample_weight, alpha, l1, fit_intercept, intercept_penalty, precondition):
         self.X, self.sample_weight = X, sample_weight

@@ -47,44 +47,139 @@ WORKING_SET_MAX = 2000
 # few rounds, which saves outer iterations.
 ENTER = 0.01
 NEAR = 0.8
+# Zero coordinates whose gradient is within NEAR of their threshold join the set
+# at once -- except on a regularisation path, where the sequential strong rule
+# (Tibshirani et al., 2012) says which: moving from alpha_k to alpha_{k+1}, a
+# coordinate with |g_j| < 2 alpha_{k+1} - alpha_k at the last solution is
+# expected to stay zero; ``fit_path`` sets ``problem.screen`` to that bound as a
+# fraction of the new threshold.  Neither rule is trusted: every outer
+# iteration's gradient covers all coordinates, so a coordinate they left out that
+# breaks its optimality condition keeps the solver going and joins the set.
 # Dense X whose full Hessian costs at least DENSE_SET_MIN_COST (n p^2) works on a
 # working set when at most DENSE_SET_SHARE of the coordinates are non-zero or near
 # their threshold: the Hessian of a columns costs n a^2, each check for entering
 # ones 2 n p, and a round's Python overhead a few milliseconds.
 DENSE_SET_MIN_COST = 10**8
 DENSE_SET_SHARE = 0.3
+# Reusing the last Hessian.  With Fisher weights h now and h0 where the Hessian
+# H0 was formed, |h_i / h0_i - 1| <= delta for every row bounds its error,
+# -delta H0 <= H - H0 <= delta H0, so a step on H0 still cuts the optimality
+# violation by about delta per iteration, where a Newton step squares it.  Along
+# a regularisation path consecutive points differ little, while forming the
+# Hessian of dense X costs up to ten sweeps (a sweep reads n p numbers; the Gram
+# matrix of a columns is n a^2 / 2 multiply-adds at BLAS speed, measured at
+# GRAM_COST sweep-elements each, plus a pass to gather the columns of a working
+# set).  The old Hessian is kept when the extra iterations it is expected to
+# cost are cheaper than a new one (``_Curvature.reusable``).
+GRAM_COST = 0.18
 
 
-def _quadratic_solver(problem, hess_weights):
+def _gram_cost(n_columns, n_features, gathered):
+    """Forming the Gram matrix of ``n_columns`` (+ intercept) columns, in sweeps of X."""
+    cost = GRAM_COST * (n_columns + 1) ** 2 / (2.0 * (n_features + 1))
+    return cost + (1.0 if gathered else 0.0)
+
+
+class _Curvature:
+    """The data part of the last dense Hessian formed, kept for reuse along a solve or path.
+
+    Held in ``problem._shared`` (so every ``with_penalty`` copy sees it) and
+    valid while the problem's internal coordinates (its ``scaling``) stay the
+    same: on a lasso path, not on an elastic-net path whose L2 part changes.
+    """
+
+    def __init__(self):
+        self.scaling = self.columns = self.H = self.h = None
+
+    def reusable(self, problem, columns, h, measure, tol):
+        """The stored Hessian restricted to ``columns`` (+ intercept), or None if a new one pays.
+
+        ``columns`` is None for all of them.
+        """
+        if self.H is None or self.scaling is not problem.scaling or measure <= tol:
+            return None
+        p = problem.n_features
+        wanted = np.arange(p) if columns is None else columns
+        place = np.full(p, -1)
+        place[self.columns] = np.arange(self.columns.size)
+        if np.any(place[wanted] < 0):
+            return None
+        delta = float(K.relative_change(h, self.h))
+        if not delta < 0.5:
+            return None
+        # iterations to tol: about log(measure / tol) / log(1 / delta) on the old Hessian;
+        # Newton's squaring needs one while measure^2 <= tol, else two
+        stale = np.ceil(np.log(measure / tol) / np.log(1.0 / max(delta, 1e-16)))
+        fresh = 1.0 if measure * measure <= tol else 2.0
+        if stale > fresh + _gram_cost(wanted.size, p, columns is not None):
+            return None
+        index = np.append(place[wanted], self.columns.size)  # the intercept's row is last
+        return self.H[np.ix_(index, index)]
+
+    def store(self, problem, columns, h, H):
+        """Keep ``H`` (data part, internal units, intercept last) formed at weights ``h``."""
+        self.scaling = problem.scaling
+        self.columns = np.arange(problem.n_features) if columns is None else columns.copy()
+        self.h, self.H = np.array(h, dtype=np.float64), H
+
+
+def _dense_hessian(problem, h, columns, measure, tol):
+    """The Hessian's data part on ``columns`` (None: all) with intercept, reused when it pays."""
+    curvature = problem._shared.setdefault("curvature", _Curvature())
+    H = curvature.reusable(problem, columns, h, measure, tol)
+    if H is not None:
+        return H.copy()
+    scale = 1.0 / problem.scaling.scale
+    if columns is not None:
+        scale = scale[columns]
+    scale = np.append(scale, 1.0)
+    H = weighted_gram(problem.X, h, problem.scaling.shift, columns)
+    H *= np.outer(scale, scale) / problem.weight_sum
+    curvature.store(problem, columns, h, H)
+    return H.copy()
+
+
+def _quadratic_solver(problem, hess_weights, measure, tol):
     """``solve(g, theta, l1, tol, z_out)`` for the quadratic model of the smooth part.
 
     Coordinate descent works on the Hessian matrix, or on a working set of its
     coordinates (``_working_set_solver``): always for sparse X with many
     features, and for dense X with enough features when few coordinates are
-    in play (the start of a regularisation path, a strong penalty).
+    in play (the start of a regularisation path, a strong penalty).  For dense
+    X the last Hessian is reused while that is expected to pay (``_Curvature``).
     """
     X = problem.X
     if sp.issparse(X) and problem.n_features > GRAM_MAX_FEATURES:
-        return _working_set_solver(problem, hess_weights)
-    full = None
+        return _working_set_solver(problem, hess_weights, measure, tol)
+    if sp.issparse(X) or getattr(problem.loss, "constant_fisher", False):
+        full = None  # sparse X^T W X, or normal/identity: formed once per problem
 
-    def solve(g, theta, l1, tol, z):
-        nonlocal full
+        def solve_full(g, theta, l1, inner_tol, z):
+            nonlocal full
+            if full is None:
+                full = problem.hessian(hess_weights)
+            return K.cd_quadratic(full, g, theta, l1, MAX_SWEEPS, inner_tol, z)
+
+        return solve_full
+
+    def solve(g, theta, l1, inner_tol, z):
         p = problem.n_features
-        cached = getattr(problem.loss, "constant_fisher", False)  # the full Hessian is formed once
-        if (full is None and not cached and not sp.issparse(X)
-                and X.shape[0] * p**2 >= DENSE_SET_MIN_COST):  # fmt: skip
-            in_play = (theta[:p] != 0) | (np.abs(g[:p]) > NEAR * l1[:p])
+        if X.shape[0] * p**2 >= DENSE_SET_MIN_COST:
+            near = getattr(problem, "screen", None) or NEAR
+            in_play = (theta[:p] != 0) | (np.abs(g[:p]) > near * l1[:p])
             if np.count_nonzero(in_play) <= DENSE_SET_SHARE * p:
-                return _working_set_solver(problem, hess_weights)(g, theta, l1, tol, z)
-        if full is None:
-            full = problem.hessian(hess_weights)
-        return K.cd_quadratic(full, g, theta, l1, MAX_SWEEPS, tol, z)
+                return _working_set_solver(problem, hess_weights, measure, tol)(
+                    g, theta, l1, inner_tol, z)  # fmt: skip
+        H = _dense_hessian(problem, hess_weights, None, measure, tol)
+        if not problem.fit_intercept:
+            H = H[:-1, :-1]
+        H[np.diag_indices_from(H)] += problem.l2_weights
+        return K.cd_quadratic(H, g, theta, l1, MAX_SWEEPS, inner_tol, z)
 
     return solve
 
 
-def _working_set_solver(problem, hess_weights):
+def _working_set_solver(problem, hess_weights, measure, tol):
     """Coordinate descent on the coordinates that matter.
 
     With an L1 penalty most coordinates stay at zero.  The working set starts
@@ -105,7 +200,10 @@ def _working_set_solver(problem, hess_weights):
     l2 = problem.l2_weights
     p, intercept = problem.n_features, problem.fit_intercept
     sparse = sp.issparse(problem.X)
-    hessian_of, curvature_along = (_sparse_parts if sparse else _dense_parts)(problem, h)
+    if sparse:
+        hessian_of, curvature_along = _sparse_parts(problem, h)
+    else:
+        hessian_of, curvature_along = _dense_parts(problem, hess_weights, measure, tol), None
 
     def residual_solve(g, theta, l1, tol, z):
         X = getattr(problem, "_csc", None)
@@ -115,10 +213,13 @@ def _working_set_solver(problem, hess_weights):
         return K.cd_quadratic_sparse(X.indptr, X.indices, X.data, h, l2, g, theta, l1,
                                      intercept, MAX_SWEEPS, tol, z)  # fmt: skip
 
+    # a screen above 1 would keep out coordinates that break their conditions
+    near = min(getattr(problem, "screen", None) or NEAR, 1.0)
+
     def solve(g, theta, l1, tol, z):
         # zero coordinates close to breaking their condition join at once: a few
         # extra columns in the Gram matrix cost less than another round
-        active = (theta[:p] != 0) | (np.abs(g[:p]) > NEAR * l1[:p] + ENTER * tol)
+        active = (theta[:p] != 0) | (np.abs(g[:p]) > near * l1[:p] + ENTER * tol)
         columns = np.flatnonzero(active)
         while True:
             if sparse and columns.size > WORKING_SET_MAX:
@@ -178,19 +279,14 @@ def _sparse_parts(problem, h):
     return hessian_of, curvature_along
 
 
-def _dense_parts(problem, h):
-    """``(hessian_of(columns), None)`` for dense X (no entering check, see above)."""
-    X, shift = problem.X, problem.scaling.shift
-    inv = 1.0 / problem.scaling.scale
-    intercept = problem.fit_intercept
+def _dense_parts(problem, hess_weights, measure, tol):
+    """``hessian_of(columns)`` for dense X (no entering check, see above)."""
 
     def hessian_of(columns):
-        H = weighted_gram(X, h, shift, columns)
-        scale = np.append(inv[columns], 1.0)
-        H *= np.outer(scale, scale)
-        return H if intercept else H[:-1, :-1]
+        H = _dense_hessian(problem, hess_weights, columns, measure, tol)
+        return H if problem.fit_intercept else H[:-1, :-1]
 
-    return hessian_of, None
+    return hessian_of
 
 
 def cd_solve(problem, theta0, max_iter, tol, verbose=0):
@@ -251,7 +347,7 @@ def _cd_solve(problem, theta, max_iter, tol, verbose, weights):
     n_iter, stagnated, floor = 0, False, Stagnation(measure, PATIENCE)
     while measure > tol and n_iter < max_iter:
         n_iter += 1
-        quadratic = _quadratic_solver(problem, hess)
+        quadratic = _quadratic_solver(problem, hess, measure, tol)
         accepted = _proximal_newton_step(problem, theta, total, grad, quadratic, weights,
                                          max(tol, measure))  # fmt: skip
         if accepted is None:

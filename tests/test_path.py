@@ -1,0 +1,133 @@
+"""The path machinery: strong-rule screening with its KKT check, and Hessians reused along a path.
+
+The problems here are large enough (n p^2 >= 1e8) for dense coordinate descent
+to work on working sets, on real-shaped columns (a year, incomes in cents, a
+rate of 1e-3, correlated, scales from 1e-3 to 1e4).
+"""
+
+import numpy as np
+import pytest
+
+import skglmnn._loss as loss_module
+import skglmnn._path as path_module
+import skglmnn._solvers.cd as cd_module
+from skglmnn import GLMRegressor
+from skglmnn._kernels import cd as K
+from skglmnn._kernels._jit import compile_kernels
+from skglmnn._loss import GLMLoss
+from skglmnn._path import alpha_grid, alpha_max, fit_path, null_theta
+from skglmnn._solvers import GLMProblem
+from skglmnn._testing import make_tabular
+from skglmnn.families import get_family
+from skglmnn.links import get_link
+
+TOL = 1e-8
+
+
+@pytest.fixture(scope="module")
+def poisson_path_problem():
+    X, y, _, _ = make_tabular(10_000, 100, "poisson", seed=7, spread=0.5)
+    loss = GLMLoss(get_family("poisson"), get_link("log"))
+    problem = GLMProblem(loss, X, y, None, None, 0.0, True)
+    alphas = alpha_grid(alpha_max(problem, 1.0, null_theta(problem)), 25, 1e-3)
+    return X, y, loss, alphas
+
+
+def _path(X, y, loss, alphas):
+    return fit_path(GLMProblem(loss, X, y, None, None, 0.0, True), alphas, 1.0, "auto", 200, TOL)
+
+
+def _spy_on_hessians(monkeypatch):
+    """Record the number of columns of every Hessian the cd solver forms."""
+    sizes = []
+    original = cd_module.weighted_gram
+
+    def spy(X, weights, shift=None, columns=None):
+        sizes.append(X.shape[1] if columns is None else len(columns))
+        return original(X, weights, shift, columns)
+
+    monkeypatch.setattr(cd_module, "weighted_gram", spy)
+    return sizes
+
+
+def test_path_points_equal_independent_fits_with_screening_and_reused_hessians(
+    poisson_path_problem, monkeypatch
+):  # fmt: skip
+    X, y, loss, alphas = poisson_path_problem
+    sizes = _spy_on_hessians(monkeypatch)
+    path = _path(X, y, loss, alphas)
+    assert path.converged.all()
+    # Hessians were reused (fewer than iterations) and most covered a working set only
+    assert 0 < len(sizes) < path.n_iter.sum()
+    assert np.median(sizes) < X.shape[1]
+    for k in (3, 12, len(alphas) - 1):
+        fit = GLMRegressor("poisson", alpha=alphas[k], l1_ratio=1.0, tol=TOL, max_iter=200)
+        fit.fit(X, y)
+        np.testing.assert_allclose(X @ path.coef[k] + path.intercept[k],
+                                   X @ fit.coef_ + fit.intercept_, rtol=1e-6, atol=1e-7)
+        assert np.array_equal(path.coef[k] != 0, fit.coef_ != 0)
+
+
+def test_the_kkt_check_repairs_what_screening_leaves_out(poisson_path_problem, monkeypatch):
+    """Screening that admits only coordinates already breaking their conditions (the
+    harshest a screen can be) still ends at the solution: every outer iteration's
+    gradient covers all coordinates, and a coordinate that breaks its condition joins."""
+    X, y, loss, alphas = poisson_path_problem
+    reference = _path(X, y, loss, alphas)
+    monkeypatch.setattr(path_module, "strong_rule_screen", lambda previous, alpha: 1.0)
+    screened = _path(X, y, loss, alphas)
+    assert screened.converged.all()
+    np.testing.assert_allclose(X @ screened.coef.T + screened.intercept,
+                               X @ reference.coef.T + reference.intercept, rtol=1e-6, atol=1e-7)
+
+
+def test_the_strong_rule_bound_is_set_per_point(poisson_path_problem, monkeypatch):
+    X, y, loss, alphas = poisson_path_problem
+    seen = []
+    original = path_module.SOLVERS["cd"]
+
+    def record(problem, *args):
+        seen.append(problem.screen)
+        return original(problem, *args)
+
+    monkeypatch.setitem(path_module.SOLVERS, "cd", record)
+    _path(X, y, loss, alphas[:4])
+    assert seen[0] is None  # the first point starts from the null model
+    expected = [2.0 - alphas[k - 1] / alphas[k] for k in range(1, 4)]
+    np.testing.assert_allclose(seen[1:], expected, rtol=1e-15)
+    assert 0.5 < expected[0] < 1.0
+
+
+def test_a_stale_hessian_is_not_reused_when_the_weights_have_moved(monkeypatch):
+    """One fit from far away: the weights change by more than half between iterations,
+    so every Hessian is new -- Newton's quadratic convergence is kept."""
+    X, y, _, _ = make_tabular(2000, 8, "poisson", seed=2)
+    sizes = _spy_on_hessians(monkeypatch)
+    fit = GLMRegressor("poisson", alpha=1e-4, l1_ratio=1.0, tol=TOL, max_iter=100).fit(X, y)
+    assert fit.n_iter_ <= 12
+    assert len(sizes) >= fit.n_iter_ - 2  # at most the last, tiny steps reuse
+
+
+def test_relative_change_kernel():
+    compile_kernels()
+    rng = np.random.default_rng(0)
+    h0 = rng.uniform(0.1, 2.0, 1000)
+    h = h0 * (1 + rng.uniform(-0.2, 0.3, 1000))
+    assert K.relative_change(h, h0) == pytest.approx(np.max(np.abs(h / h0 - 1)), rel=1e-14)
+    h0[5] = h[5] = 0.0  # a row left out (a CV fold's zero weight)
+    assert K.relative_change(h, h0) == pytest.approx(np.max(np.abs(h[h0 > 0] / h0[h0 > 0] - 1)))
+    h[5] = 1.0
+    assert K.relative_change(h, h0) == np.inf
+    h[5], h[7] = 0.0, np.nan
+    assert K.relative_change(h, h0) == np.inf
+    assert K.relative_change(h.astype(np.float32), h0) == np.inf
+
+
+def test_loss_module_gram_of_columns_matches_numpy():
+    X, _, _, _ = make_tabular(3000, 12, "normal", seed=1)
+    w = np.random.default_rng(0).uniform(size=3000)
+    shift = X.mean(axis=0)
+    columns = np.array([0, 3, 4, 11])
+    Z = np.column_stack([X[:, columns] - shift[columns], np.ones(3000)])
+    np.testing.assert_allclose(loss_module.weighted_gram(X, w, shift, columns),
+                               Z.T @ (w[:, None] * Z), rtol=1e-12)  # fmt: skip
