@@ -131,3 +131,53 @@ def test_loss_module_gram_of_columns_matches_numpy():
     Z = np.column_stack([X[:, columns] - shift[columns], np.ones(3000)])
     np.testing.assert_allclose(loss_module.weighted_gram(X, w, shift, columns),
                                Z.T @ (w[:, None] * Z), rtol=1e-12)  # fmt: skip
+
+
+def test_a_restricted_problem_is_the_whole_one_with_the_other_coefficients_at_zero():
+    X, y, _, _ = make_tabular(2000, 12, "gamma", "log", seed=4)
+    rng = np.random.default_rng(1)
+    w, offset = rng.uniform(0.5, 2.0, y.size), rng.normal(scale=0.1, size=y.size)
+    loss = GLMLoss(get_family("gamma"), get_link("log"))
+    problem = GLMProblem(loss, X, y, w, offset, 0.3, True, l1=0.01)
+    columns = np.array([0, 1, 5, 9])  # the year, the income in cents, ...
+    sub = problem.restricted(np.take(X, columns, axis=1), problem.scaling.restricted(columns), {})
+    theta = np.zeros(problem.n_params)
+    index = np.append(columns, 12)
+    theta[index] = rng.normal(scale=0.1, size=index.size)
+    theta[-1] = problem.initial_theta()[-1]
+    value, grad, hess = problem.value_gradient(theta, curvature=True)
+    sub_value, sub_grad, sub_hess = sub.value_gradient(theta[index], curvature=True)
+    assert sub_value == pytest.approx(value, rel=1e-13)
+    np.testing.assert_allclose(sub_grad, grad[index], rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(sub_hess, hess, rtol=1e-13)
+    np.testing.assert_allclose(sub.l1_weights, problem.l1_weights[index])
+    np.testing.assert_allclose(sub.hessian(sub_hess), problem.hessian(hess)[np.ix_(index, index)],
+                               rtol=1e-9, atol=1e-12)  # fmt: skip
+
+
+@pytest.mark.parametrize("alpha_share", [0.2, 0.002])  # few columns in play; most of them
+def test_solving_on_copied_columns_gives_the_solution_on_x(alpha_share, monkeypatch):
+    """With weights and an offset, from the null model: the copy (or, with most columns in
+    play, the switch to X itself) changes nothing but the time."""
+    X, y, _, _ = make_tabular(10_000, 100, "poisson", seed=9, spread=0.5)
+    rng = np.random.default_rng(2)
+    w, offset = rng.integers(1, 4, y.size).astype(float), np.log(rng.uniform(0.5, 2, y.size))
+    loss = GLMLoss(get_family("poisson"), get_link("log"))
+    base = GLMProblem(loss, X, y, w, offset, 0.0, True)
+    top = alpha_max(base, 1.0, null_theta(base))
+
+    def solve(share):
+        monkeypatch.setattr(cd_module, "COPY_SHARE", share)
+        problem = base.with_penalty(0.0, alpha_share * top)
+        problem._shared = {}
+        result = cd_module.cd_solve(problem, null_theta(problem), 200, TOL)
+        copy = problem._shared.get("column_copy")
+        return result, copy
+
+    copied, copy = solve(0.25)
+    plain, none = solve(0.0)
+    assert none is None and copied.converged and plain.converged
+    if alpha_share > 0.01:
+        assert copy is not None and copy.X.nbytes <= 0.25 * X.nbytes
+    np.testing.assert_allclose(copied.theta, plain.theta, rtol=1e-6, atol=1e-8)
+    assert np.array_equal(copied.theta != 0, plain.theta != 0)

@@ -221,6 +221,16 @@ class Problem:
         self._memo = (key, value, grad.copy(), state)
         return value, grad, state
 
+    def remember(self, theta, value, grad, state):
+        """Take an evaluation at ``theta`` made elsewhere as this problem's last one.
+
+        For a restricted problem (``GLMProblem.restricted``) at a point where
+        the whole problem was just evaluated: its value, its gradient's entries
+        for the kept coordinates and its curvature state are this one's.
+        """
+        self._memo = (np.asarray(theta, dtype=np.float64).tobytes(), value,
+                      np.array(grad, dtype=np.float64), state)  # fmt: skip
+
     def _evaluate(self, theta, curvature):
         coef, b = self._kernel_parameters(theta)
         loss, grad, state = self._loss_gradient(coef, b, curvature)
@@ -309,6 +319,22 @@ class GLMProblem(Problem):
     def uses_fused_sweep(self):
         """Whether the loss runs a one-sweep numba kernel (dense C-ordered X, or CSR)."""
         return self.loss.sweeps(self.X)
+
+    def restricted(self, X_columns, scaling, shared):
+        """The problem on some columns of X only, the others' coefficients held at zero.
+
+        ``X_columns`` holds those columns (a copy), ``scaling`` their part of
+        this problem's standardisation (``ColumnScaling.restricted``): the
+        internal coordinates of the kept columns and the intercept are this
+        problem's, so theta restricted to them maps across unchanged.
+        ``shared`` replaces ``_shared`` (what copies of the restricted problem
+        may share).
+        """
+        other = copy.copy(self)
+        other.X, other.n_features, other.scaling = X_columns, X_columns.shape[1], scaling
+        other._shared, other._memo = shared, None
+        other._set_weights()
+        return other
 
     def _loss_gradient(self, coef, intercept, curvature):
         loss, grad, hess = self.loss.loss_gradient(

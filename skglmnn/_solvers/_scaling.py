@@ -122,6 +122,11 @@ class ColumnScaling:
             return self
         return self._from_spread(self.spread, self.shift, ridge)
 
+    def restricted(self, columns):
+        """The standardisation of the columns ``columns`` only."""
+        pick = lambda a: None if a is None else a[columns]  # noqa: E731
+        return ColumnScaling(self.scale[columns], pick(self.shift), pick(self.spread))
+
     def to_original(self, beta, b):
         """``(coef, intercept)`` from internal ``(beta, b)``; rows of 2-D ``beta`` are classes."""
         coef = beta / self.scale
