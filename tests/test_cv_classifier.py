@@ -157,3 +157,22 @@ def test_the_transition_warnings_are_scikit_learns():
     with pytest.raises(ValueError, match="l1_ratios must be"):
         GLMClassifierCV(l1_ratios=(0.5, 2.0), use_legacy_attributes=False,
                         scoring="accuracy").fit(X, y)  # fmt: skip
+
+
+def test_sample_weight_reaches_the_scorer_only_when_requested():
+    """What scikit-learn's routing test checks, with the message naming our class."""
+    X, y = binary(600, seed=6)
+    w = np.where(np.arange(y.size) < y.size // 2, 2.0, 1.0)
+    models = {}
+    with sklearn.config_context(enable_metadata_routing=True):
+        for requested in (False, True):
+            scorer = get_scorer("accuracy").set_score_request(sample_weight=requested)
+            models[requested] = GLMClassifierCV(
+                Cs=4, l1_ratios=(0.0,), scoring=scorer, tol=1e-8, use_legacy_attributes=False
+            ).set_fit_request(sample_weight=True).fit(X, y, sample_weight=w)
+        assert not np.allclose(models[False].scores_, models[True].scores_)
+        with pytest.raises(TypeError, match=r"GLMClassifierCV.score got unexpected argument"):
+            models[False].score(X, y, sample_weight=w)
+        plain, weighted = models[False].score(X, y), models[True].score(X, y, sample_weight=w)
+    expected = np.average(models[True].predict(X) == y, weights=w)
+    assert weighted == pytest.approx(expected) and plain != pytest.approx(weighted)
