@@ -77,8 +77,8 @@ class GLMStack:
         return [theta[bs : bs + n_out] for _, n_out, _, bs in self.layout]
 
     def pack(self, coefs, intercepts):
-        """The flat ``theta`` holding ``coefs`` and ``intercepts``."""
-        theta = np.empty(self.n_params)
+        """The flat ``theta`` holding ``coefs`` and ``intercepts``, in their dtype."""
+        theta = np.empty(self.n_params, dtype=np.result_type(*coefs, *intercepts))
         for W, b, dst_W, dst_b in zip(
             coefs, intercepts, self.coefs(theta), self.intercepts(theta), strict=True
         ):
@@ -146,7 +146,7 @@ def propagate(stack, theta, source, n_samples, n_apply):
     layer's activations, the learned features.
     """
     width = stack.layout[n_apply - 1, K.N_OUT]
-    out = np.empty((n_samples, width))
+    out = np.empty((n_samples, width), dtype=theta.dtype)  # the compute dtype
     rows = np.arange(n_samples, dtype=np.int64)
     raw = np.empty(0)  # the parameters are in X's units: no standardisation
     layout, act = stack.layout, stack.act

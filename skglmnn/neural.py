@@ -212,6 +212,7 @@ class _NeuralBase(InferenceMixin, TransformerMixin, BaseEstimator):
             self._input_scaling = ColumnScaling.of(X, train, centre=True)
         data = NetworkData.standardised(row_source(X), y_coded, w / mean_w, offset, rows,
                                         self._input_scaling)  # fmt: skip
+        theta = theta.astype(self._compute_dtype(X), copy=False)
         theta = to_internal(stack, theta, data) if continuing else theta
         if self.early_stopping and not partial and self.solver != "lbfgs":
             validation = self._validation_scorer(stack, data, val_rows)
@@ -223,6 +224,16 @@ class _NeuralBase(InferenceMixin, TransformerMixin, BaseEstimator):
         else:
             self._fit_inference(X, y, sample_weight, None if offset.shape[0] == 0 else offset[:, 0])
         return self
+
+    def _compute_dtype(self, X):
+        """float32 for float32 X trained by adam or sgd, else float64.
+
+        L-BFGS stays in float64: its line search compares objective values that
+        differ by far less than float32 resolves near the optimum.
+        """
+        if X.dtype == np.float32 and self.solver != "lbfgs":
+            return np.float32
+        return np.float64
 
     def _output_design(self, X):
         """The output GLM's design for validated X: X itself without hidden layers, else
@@ -263,8 +274,9 @@ class _NeuralBase(InferenceMixin, TransformerMixin, BaseEstimator):
         if self._optimizer is None:
             self._optimizer = OptimizerState.new(
                 self.solver, stack.n_params, self.learning_rate_init, self.momentum,
-                self.nesterovs_momentum,
+                self.nesterovs_momentum, dtype=theta.dtype,
             )  # fmt: skip
+        self._optimizer = self._optimizer.astype(theta.dtype)  # partial_fit may change it
         previous = getattr(self, "loss_curve_", []) if continuing else []
         return stochastic_solve(
             stack, data, theta, self.alpha, self._optimizer,
@@ -649,8 +661,9 @@ class NeuralGLM(RegressorMixin, _NeuralBase):
         design, names = self._output_design(X)
         return OutputGLM(
             design, np.asarray(y, dtype=np.float64), check_sample_weight(sample_weight, design),
-            check_offset(offset, design) if offset is not None else None, self.coef_,
-            self.intercept_, True, self.family_, self.link_, self.alpha, 0.0, names,
+            check_offset(offset, design) if offset is not None else None,
+            np.asarray(self.coef_, dtype=np.float64), float(self.intercept_), True,
+            self.family_, self.link_, self.alpha, 0.0, names,
         )  # fmt: skip
 
     def _score_eta(self, stack, eta, y, w):
@@ -952,10 +965,12 @@ class NeuralGLMClassifier(
             self.class_weight, self.classes_, y, codes, check_sample_weight(sample_weight, design)
         )
         binary = self.n_outputs_ == 1
+        coef = np.asarray(self.coef_, dtype=np.float64)  # inference in float64 always
+        intercept = np.asarray(self.intercept_, dtype=np.float64)
         return OutputGLM(
             design, codes, weights, check_offset(offset, design) if offset is not None else None,
-            self.coef_[0] if binary else self.coef_, self.intercept_[0] if binary else
-            self.intercept_, True, self.family_, self.link_, self.alpha, 0.0, names,
+            coef[0] if binary else coef, intercept[0] if binary else intercept, True,
+            self.family_, self.link_, self.alpha, 0.0, names,
             self.classes_,
         )  # fmt: skip
 

@@ -16,11 +16,17 @@ Conventions, stated once:
   is then propagated back: ``G_prev = (G @ W_l^T) * f'(z_prev)``.
 * Buffers are flat and reshaped per batch (contiguous views), so a batch of
   ``m`` rows uses the first ``m * width`` entries of each.
+* The compute dtype is ``theta``'s: float64, or float32 for the float32 path.
+  Batch buffers, activations, deltas, gradients and the optimiser's state take
+  it, and the matrix products run in it (BLAS ``sgemm``); the scalar link and
+  family functions always run in float64 (one compiled version, and no loss of
+  accuracy where a single value is transformed), and every sum over rows that
+  is reported (the loss) is accumulated in float64.
 * ``X`` reaches the kernels as a "row source": a C-contiguous 2-D array (or the
   C-contiguous transpose of a Fortran-ordered one, ``transposed=True``), or the
-  three arrays of a CSR matrix (``sparse=True``).  Rows are gathered into a
-  float64 batch buffer, so neither float32 nor Fortran order nor sparsity costs
-  a copy of ``X``.
+  three arrays of a CSR matrix (``sparse=True``).  Rows are gathered into the
+  batch buffer (standardised in float64 on the way), so neither the dtype nor
+  Fortran order nor sparsity costs a copy of ``X``.
 
 Matrix products call BLAS through ``np.dot``; the callers keep BLAS on one
 thread, since a mini-batch product is too small to split.
@@ -31,7 +37,7 @@ import math
 import numpy as np
 
 from . import codes as C
-from ._jit import loop_kernel, scalar_kernel
+from ._jit import loop_kernel, parallel_kernel, prange, scalar_kernel
 from .links import inverse_link_and_derivative
 from .multinomial import log_sum_exp_row
 from .pointwise import half_deviance_derivatives
@@ -111,15 +117,26 @@ def forward(theta, layout, act, xb, m, acts, dacts, act_start, activate_last, et
             code = act[layer]
             for i in range(m):
                 for j in range(n_out):
-                    z[i, j] = activation_and_derivative(code, z[i, j] + theta[bs + j])[0]
+                    z[i, j] = activation_and_derivative(code, np.float64(z[i, j])
+                                                        + theta[bs + j])[0]
         else:
             code = act[layer]
             d = dacts[s : s + m * n_out].reshape((m, n_out))
-            for i in range(m):
-                for j in range(n_out):
-                    a, da = activation_and_derivative(code, z[i, j] + theta[bs + j])
-                    z[i, j] = a
-                    d[i, j] = da
+            if code == C.RELU:  # in the compute dtype, a loop the compiler vectorises
+                b = theta[bs : bs + n_out]
+                for i in range(m):
+                    for j in range(n_out):
+                        v = z[i, j] + b[j]
+                        positive = v > 0
+                        z[i, j] = v if positive else 0
+                        d[i, j] = 1 if positive else 0
+            else:
+                for i in range(m):
+                    for j in range(n_out):
+                        a, da = activation_and_derivative(code, np.float64(z[i, j])
+                                                          + theta[bs + j])  # fmt: skip
+                        z[i, j] = a
+                        d[i, j] = da
         inp = z
     return inp
 
@@ -143,13 +160,13 @@ def output_loss_delta(output, opower, y, sw, offset, rows, start, m, n_out, scal
             row = eta[i * n_out : (i + 1) * n_out]
             lse = log_sum_exp_row(row)
             c = int(y[r])
-            total += w * (lse - row[c])
+            total += w * (lse - np.float64(row[c]))
             for k in range(n_out):
                 delta[i * n_out + k] = scale * w * math.exp(row[k] - lse)
             delta[i * n_out + c] -= scale * w
         else:
             loss, d, _ = half_deviance_derivatives(
-                output[0], opower[0], output[1], opower[1], output[2], y[r], eta[i]
+                output[0], opower[0], output[1], opower[1], output[2], y[r], np.float64(eta[i])
             )
             total += w * loss
             delta[i] = scale * w * d
@@ -206,28 +223,32 @@ def optimizer_step(theta, grad, hyper, state):
     velocity in ``state[0]``); ``state[2, 0]`` counts Adam's steps.
     """
     lr = hyper[LEARNING_RATE]
+    # the coefficients in the compute dtype, so that the loops below stay in it
+    # (float32 arithmetic vectorises twice as wide)
+    c = np.empty(6, theta.dtype)
     if hyper[KIND] == ADAM:
         b1, b2 = hyper[BETA_1], hyper[BETA_2]
         state[2, 0] += 1.0
-        t = state[2, 0]
+        t = np.float64(state[2, 0])  # the step count, exact in float32 up to 2^24 steps
         # bias corrections folded into the step size, as in Kingma & Ba (2015), Alg. 1
-        step = lr * math.sqrt(1.0 - b2**t) / (1.0 - b1**t)
-        eps = hyper[EPSILON]
+        c[0], c[1], c[2], c[3] = b1, 1.0 - b1, b2, 1.0 - b2
+        c[4] = lr * math.sqrt(1.0 - b2**t) / (1.0 - b1**t)
+        c[5] = hyper[EPSILON]
         for k in range(theta.shape[0]):
             g = grad[k]
-            mk = b1 * state[0, k] + (1.0 - b1) * g
-            vk = b2 * state[1, k] + (1.0 - b2) * g * g
+            mk = c[0] * state[0, k] + c[1] * g
+            vk = c[2] * state[1, k] + c[3] * g * g
             state[0, k] = mk
             state[1, k] = vk
-            theta[k] -= step * mk / (math.sqrt(vk) + eps)
+            theta[k] -= c[4] * mk / (np.sqrt(vk) + c[5])
     else:
-        mom = hyper[MOMENTUM]
+        c[0], c[1] = hyper[MOMENTUM], lr
         nesterov = hyper[NESTEROV] != 0.0
         for k in range(theta.shape[0]):
-            v = mom * state[0, k] - lr * grad[k]
+            v = c[0] * state[0, k] - c[1] * grad[k]
             state[0, k] = v
             if nesterov:
-                theta[k] += mom * v - lr * grad[k]
+                theta[k] += c[0] * v - c[1] * grad[k]
             else:
                 theta[k] += v
 
@@ -245,8 +266,9 @@ def hidden_width_total(layout):
 
 
 @loop_kernel
-def allocate(layout, batch):
-    """``(xb, acts, dacts, act_start, eta, delta, g1, g2)`` for batches of ``batch`` rows."""
+def allocate(layout, batch, like):
+    """``(xb, acts, dacts, act_start, eta, delta, g1, g2)`` for batches of ``batch`` rows,
+    of the dtype of ``like`` (theta)."""
     total, widest = hidden_width_total(layout)
     n_layers = layout.shape[0]
     act_start = np.zeros(max(n_layers - 1, 1), dtype=np.int64)
@@ -255,23 +277,76 @@ def allocate(layout, batch):
         act_start[layer] = s
         s += batch * layout[layer, N_OUT]
     n_last = layout[n_layers - 1, N_OUT]
+    dtype = like.dtype
     return (
-        np.empty(batch * layout[0, N_IN]),
-        np.empty(max(batch * total, 1)),
-        np.empty(max(batch * total, 1)),
+        np.empty(batch * layout[0, N_IN], dtype),
+        np.empty(max(batch * total, 1), dtype),
+        np.empty(max(batch * total, 1), dtype),
         act_start,
-        np.empty(batch * n_last),
-        np.empty(batch * n_last),
-        np.empty(batch * widest),
-        np.empty(batch * widest),
+        np.empty(batch * n_last, dtype),
+        np.empty(batch * n_last, dtype),
+        np.empty(batch * widest, dtype),
+        np.empty(batch * widest, dtype),
     )
+
+
+@loop_kernel
+def allocate_chunks(layout, batch, n_chunks, like):
+    """Per-chunk batch buffers, as ``allocate`` with a leading chunk axis (row c: chunk c)."""
+    total, widest = hidden_width_total(layout)
+    act_start = allocate(layout, 1, like)[3]
+    for layer in range(layout.shape[0] - 1):
+        act_start[layer] *= batch
+    n_last = layout[layout.shape[0] - 1, N_OUT]
+    dtype = like.dtype
+    return (
+        np.empty((n_chunks, batch * layout[0, N_IN]), dtype),
+        np.empty((n_chunks, max(batch * total, 1)), dtype),
+        np.empty((n_chunks, max(batch * total, 1)), dtype),
+        act_start,
+        np.empty((n_chunks, batch * n_last), dtype),
+        np.empty((n_chunks, batch * n_last), dtype),
+        np.empty((n_chunks, batch * widest), dtype),
+        np.empty((n_chunks, batch * widest), dtype),
+        np.empty((n_chunks, like.shape[0]), dtype),
+    )
+
+
+@parallel_kernel
+def chunked_loss_gradient(
+    X, transposed, indptr, indices, data, sparse, y, sw, offset, rows, start, m,
+    shift, inv_scale, theta, layout, act, output, opower, buffers, losses,
+):  # fmt: skip
+    """One batch's forward and backward passes split into ``len(losses)`` row chunks.
+
+    Chunk c takes rows ``start + c m / n_chunks`` onwards, runs on its own thread
+    with its own buffers (``allocate_chunks``) and writes its summed loss to
+    ``losses[c]`` and its share of the batch-mean gradient (no penalty) to
+    ``buffers[8][c]``; the caller sums them in chunk order, so the result
+    depends on the number of chunks, never on the threads' timing.
+    """
+    xb, acts, dacts, act_start, eta, delta, g1, g2, grads = buffers
+    n_chunks = losses.shape[0]
+    p = layout[0, N_IN]
+    n_out = layout[layout.shape[0] - 1, N_OUT]
+    no_decay = np.empty(0)
+    for c in prange(n_chunks):
+        lo = c * m // n_chunks
+        mc = (c + 1) * m // n_chunks - lo
+        gather_rows(X, transposed, indptr, indices, data, sparse, rows, start + lo, mc, p,
+                    shift, inv_scale, xb[c])  # fmt: skip
+        forward(theta, layout, act, xb[c], mc, acts[c], dacts[c], act_start, False, eta[c])
+        losses[c] = output_loss_delta(output, opower, y, sw, offset, rows, start + lo, mc,
+                                      n_out, 1.0 / m, eta[c], delta[c])  # fmt: skip
+        backward(theta, layout, act_start, xb[c], mc, acts[c], dacts[c], delta[c], g1[c], g2[c],
+                 no_decay, grads[c])  # fmt: skip
 
 
 @loop_kernel
 def train_epoch(
     X, transposed, indptr, indices, data, sparse,
     y, sw, offset, rows, batch_size, shift, inv_scale,
-    theta, layout, act, output, opower, decay, hyper, state,
+    theta, layout, act, output, opower, decay, hyper, state, n_chunks,
 ):  # fmt: skip
     """One pass of mini-batch Adam or SGD over ``rows`` (already shuffled).
 
@@ -279,25 +354,44 @@ def train_epoch(
     normalised to mean 1 over the training set, so the batch objective is an
     unbiased estimate of the full one).  Returns the sum of ``w_i loss_i`` over
     the epoch, each term at the parameters of its batch, or ``nan`` as soon as
-    a batch's loss is not finite (the caller reports divergence).
+    a batch's loss is not finite (the caller reports divergence).  With
+    ``n_chunks > 1`` each batch's passes run in that many row chunks on the
+    cores (``chunked_loss_gradient``), their gradients summed in chunk order.
     """
     n_rows, p = rows.shape[0], layout[0, N_IN]
     n_out = layout[layout.shape[0] - 1, N_OUT]
-    xb, acts, dacts, act_start, eta, delta, g1, g2 = allocate(layout, batch_size)
+    xb, acts, dacts, act_start, eta, delta, g1, g2 = allocate(layout, batch_size, theta)
+    chunks = allocate_chunks(layout, (batch_size + n_chunks - 1) // n_chunks, n_chunks, theta)
+    losses = np.zeros(n_chunks)
     grad = np.empty_like(theta)
     total = 0.0
     for start in range(0, n_rows, batch_size):
         m = min(batch_size, n_rows - start)
-        gather_rows(X, transposed, indptr, indices, data, sparse, rows, start, m, p, shift,
-                    inv_scale, xb)  # fmt: skip
-        forward(theta, layout, act, xb, m, acts, dacts, act_start, False, eta)
-        loss = output_loss_delta(
-            output, opower, y, sw, offset, rows, start, m, n_out, 1.0 / m, eta, delta
-        )
+        if n_chunks > 1:
+            chunked_loss_gradient(X, transposed, indptr, indices, data, sparse, y, sw, offset,
+                                  rows, start, m, shift, inv_scale, theta, layout, act, output,
+                                  opower, chunks, losses)  # fmt: skip
+            loss = 0.0
+            for c in range(n_chunks):
+                loss += losses[c]
+            parts = chunks[8]
+            grad[:] = parts[0]
+            for c in range(1, n_chunks):
+                grad += parts[c]
+            if decay.shape[0] > 0:
+                for t in range(theta.shape[0]):
+                    grad[t] += decay[t] * theta[t]
+        else:
+            gather_rows(X, transposed, indptr, indices, data, sparse, rows, start, m, p, shift,
+                        inv_scale, xb)  # fmt: skip
+            forward(theta, layout, act, xb, m, acts, dacts, act_start, False, eta)
+            loss = output_loss_delta(
+                output, opower, y, sw, offset, rows, start, m, n_out, 1.0 / m, eta, delta
+            )
+            backward(theta, layout, act_start, xb, m, acts, dacts, delta, g1, g2, decay, grad)
         if not math.isfinite(loss):
             return math.nan
         total += loss
-        backward(theta, layout, act_start, xb, m, acts, dacts, delta, g1, g2, decay, grad)
         optimizer_step(theta, grad, hyper, state)
     return total
 
@@ -315,7 +409,7 @@ def loss_gradient(
     """
     n_rows, p = rows.shape[0], layout[0, N_IN]
     n_out = layout[layout.shape[0] - 1, N_OUT]
-    xb, acts, dacts, act_start, eta, delta, g1, g2 = allocate(layout, chunk)
+    xb, acts, dacts, act_start, eta, delta, g1, g2 = allocate(layout, chunk, theta)
     part = np.empty_like(theta)
     no_decay = np.empty(0)
     grad_out[:] = 0.0
@@ -346,7 +440,7 @@ def propagate(
     """
     n_rows, p = rows.shape[0], layout[0, N_IN]
     sub = layout[:n_apply].copy()
-    xb, acts, dacts, act_start, eta, delta, g1, g2 = allocate(sub, chunk)
+    xb, acts, dacts, act_start, eta, delta, g1, g2 = allocate(sub, chunk, theta)
     width = sub[n_apply - 1, N_OUT]
     activate_last = n_apply < layout.shape[0]
     for start in range(0, n_rows, chunk):
