@@ -123,10 +123,11 @@ def _one_epoch(n_chunks, dtype, batch=256):
     decay = decay_vector(stack, data, 1e-3, stack.weight_mask())
     optimizer = OptimizerState.new("adam", stack.n_params, 1e-3, dtype=dtype)
     rows = np.random.default_rng(1).permutation(3000)
-    loss = compiled(K.train_epoch)(
+    kernel, extra = (K.train_epoch_chunked, (n_chunks,)) if n_chunks > 1 else (K.train_epoch, ())
+    loss = compiled(kernel)(
         *data.source, data.y, data.sample_weight, data.offset, rows, batch, data.shift,
         data.inv_scale, theta, stack.layout, stack.act, stack.output, stack.opower, decay,
-        optimizer.hyper, optimizer.state, n_chunks,
+        optimizer.hyper, optimizer.state, *extra,
     )  # fmt: skip
     return loss, theta
 

@@ -294,9 +294,9 @@ def allocate(layout, batch, like):
 def allocate_chunks(layout, batch, n_chunks, like):
     """Per-chunk batch buffers, as ``allocate`` with a leading chunk axis (row c: chunk c)."""
     total, widest = hidden_width_total(layout)
-    act_start = allocate(layout, 1, like)[3]
-    for layer in range(layout.shape[0] - 1):
-        act_start[layer] *= batch
+    act_start = np.zeros(max(layout.shape[0] - 1, 1), dtype=np.int64)
+    for layer in range(1, layout.shape[0] - 1):
+        act_start[layer] = act_start[layer - 1] + batch * layout[layer - 1, N_OUT]
     n_last = layout[layout.shape[0] - 1, N_OUT]
     dtype = like.dtype
     return (
@@ -312,41 +312,98 @@ def allocate_chunks(layout, batch, n_chunks, like):
     )
 
 
+@loop_kernel
+def chunk_loss_gradient(
+    X, transposed, indptr, indices, data, sparse, y, sw, offset, rows, start, m,
+    shift, inv_scale, theta, layout, act, output, opower, buffers, c, n_chunks,
+):  # fmt: skip
+    """Chunk ``c`` of ``n_chunks`` of one batch of ``m`` rows: its summed loss.
+
+    The chunk takes rows ``start + c m / n_chunks`` onwards and its own buffers
+    (row c of each of ``buffers``, ``allocate_chunks``), and writes its share
+    of the batch-mean gradient (no penalty) to ``buffers[8][c]``.
+    """
+    xb, acts, dacts, act_start, eta, delta, g1, g2, grads = buffers
+    p = layout[0, N_IN]
+    n_out = layout[layout.shape[0] - 1, N_OUT]
+    lo = c * m // n_chunks
+    mc = (c + 1) * m // n_chunks - lo
+    gather_rows(X, transposed, indptr, indices, data, sparse, rows, start + lo, mc, p,
+                shift, inv_scale, xb[c])  # fmt: skip
+    forward(theta, layout, act, xb[c], mc, acts[c], dacts[c], act_start, False, eta[c])
+    loss = output_loss_delta(output, opower, y, sw, offset, rows, start + lo, mc, n_out,
+                             1.0 / m, eta[c], delta[c])  # fmt: skip
+    backward(theta, layout, act_start, xb[c], mc, acts[c], dacts[c], delta[c], g1[c], g2[c],
+             np.empty(0), grads[c])  # fmt: skip
+    return loss
+
+
 @parallel_kernel
 def chunked_loss_gradient(
     X, transposed, indptr, indices, data, sparse, y, sw, offset, rows, start, m,
     shift, inv_scale, theta, layout, act, output, opower, buffers, losses,
 ):  # fmt: skip
-    """One batch's forward and backward passes split into ``len(losses)`` row chunks.
+    """One batch's forward and backward passes in ``len(losses)`` row chunks, one per core.
 
-    Chunk c takes rows ``start + c m / n_chunks`` onwards, runs on its own thread
-    with its own buffers (``allocate_chunks``) and writes its summed loss to
-    ``losses[c]`` and its share of the batch-mean gradient (no penalty) to
-    ``buffers[8][c]``; the caller sums them in chunk order, so the result
-    depends on the number of chunks, never on the threads' timing.
+    Chunk c (``chunk_loss_gradient``) writes its summed loss to ``losses[c]``
+    and its gradient to ``buffers[8][c]``; the caller sums them in chunk order,
+    so the result depends on the number of chunks, never on the threads' timing.
     """
-    xb, acts, dacts, act_start, eta, delta, g1, g2, grads = buffers
     n_chunks = losses.shape[0]
-    p = layout[0, N_IN]
-    n_out = layout[layout.shape[0] - 1, N_OUT]
-    no_decay = np.empty(0)
     for c in prange(n_chunks):
-        lo = c * m // n_chunks
-        mc = (c + 1) * m // n_chunks - lo
-        gather_rows(X, transposed, indptr, indices, data, sparse, rows, start + lo, mc, p,
-                    shift, inv_scale, xb[c])  # fmt: skip
-        forward(theta, layout, act, xb[c], mc, acts[c], dacts[c], act_start, False, eta[c])
-        losses[c] = output_loss_delta(output, opower, y, sw, offset, rows, start + lo, mc,
-                                      n_out, 1.0 / m, eta[c], delta[c])  # fmt: skip
-        backward(theta, layout, act_start, xb[c], mc, acts[c], dacts[c], delta[c], g1[c], g2[c],
-                 no_decay, grads[c])  # fmt: skip
+        losses[c] = chunk_loss_gradient(
+            X, transposed, indptr, indices, data, sparse, y, sw, offset, rows, start, m,
+            shift, inv_scale, theta, layout, act, output, opower, buffers, np.int64(c),
+            n_chunks,
+        )  # fmt: skip
+
+
+@loop_kernel
+def train_epoch_chunked(
+    X, transposed, indptr, indices, data, sparse,
+    y, sw, offset, rows, batch_size, shift, inv_scale,
+    theta, layout, act, output, opower, decay, hyper, state, n_chunks,
+):  # fmt: skip
+    """``train_epoch`` with each batch's passes split into ``n_chunks`` row chunks on the
+    cores (``chunked_loss_gradient``), their gradients summed in chunk order.
+
+    A kernel of its own, so that only fits that split their batches compile the
+    parallel code (about 9 s the first time, then loaded from numba's cache).
+    """
+    n_rows = rows.shape[0]
+    chunks = allocate_chunks(layout, (batch_size + n_chunks - 1) // n_chunks, n_chunks, theta)
+    parts = chunks[8]
+    losses = np.zeros(n_chunks)
+    grad = np.empty_like(theta)
+    total = 0.0
+    for start in range(0, n_rows, batch_size):
+        m = min(batch_size, n_rows - start)
+        chunked_loss_gradient(X, transposed, indptr, indices, data, sparse, y, sw, offset,
+                              rows, start, m, shift, inv_scale, theta, layout, act, output,
+                              opower, chunks, losses)  # fmt: skip
+        loss = 0.0
+        for c in range(n_chunks):
+            loss += losses[c]
+        if not math.isfinite(loss):
+            return math.nan
+        total += loss
+        for t in range(theta.shape[0]):  # loops, not array expressions: less to compile
+            acc = parts[0, t]
+            for c in range(1, n_chunks):
+                acc += parts[c, t]
+            grad[t] = acc
+        if decay.shape[0] > 0:
+            for t in range(theta.shape[0]):
+                grad[t] += decay[t] * theta[t]
+        optimizer_step(theta, grad, hyper, state)
+    return total
 
 
 @loop_kernel
 def train_epoch(
     X, transposed, indptr, indices, data, sparse,
     y, sw, offset, rows, batch_size, shift, inv_scale,
-    theta, layout, act, output, opower, decay, hyper, state, n_chunks,
+    theta, layout, act, output, opower, decay, hyper, state,
 ):  # fmt: skip
     """One pass of mini-batch Adam or SGD over ``rows`` (already shuffled).
 
@@ -354,44 +411,25 @@ def train_epoch(
     normalised to mean 1 over the training set, so the batch objective is an
     unbiased estimate of the full one).  Returns the sum of ``w_i loss_i`` over
     the epoch, each term at the parameters of its batch, or ``nan`` as soon as
-    a batch's loss is not finite (the caller reports divergence).  With
-    ``n_chunks > 1`` each batch's passes run in that many row chunks on the
-    cores (``chunked_loss_gradient``), their gradients summed in chunk order.
+    a batch's loss is not finite (the caller reports divergence).
     """
     n_rows, p = rows.shape[0], layout[0, N_IN]
     n_out = layout[layout.shape[0] - 1, N_OUT]
     xb, acts, dacts, act_start, eta, delta, g1, g2 = allocate(layout, batch_size, theta)
-    chunks = allocate_chunks(layout, (batch_size + n_chunks - 1) // n_chunks, n_chunks, theta)
-    losses = np.zeros(n_chunks)
     grad = np.empty_like(theta)
     total = 0.0
     for start in range(0, n_rows, batch_size):
         m = min(batch_size, n_rows - start)
-        if n_chunks > 1:
-            chunked_loss_gradient(X, transposed, indptr, indices, data, sparse, y, sw, offset,
-                                  rows, start, m, shift, inv_scale, theta, layout, act, output,
-                                  opower, chunks, losses)  # fmt: skip
-            loss = 0.0
-            for c in range(n_chunks):
-                loss += losses[c]
-            parts = chunks[8]
-            grad[:] = parts[0]
-            for c in range(1, n_chunks):
-                grad += parts[c]
-            if decay.shape[0] > 0:
-                for t in range(theta.shape[0]):
-                    grad[t] += decay[t] * theta[t]
-        else:
-            gather_rows(X, transposed, indptr, indices, data, sparse, rows, start, m, p, shift,
-                        inv_scale, xb)  # fmt: skip
-            forward(theta, layout, act, xb, m, acts, dacts, act_start, False, eta)
-            loss = output_loss_delta(
-                output, opower, y, sw, offset, rows, start, m, n_out, 1.0 / m, eta, delta
-            )
-            backward(theta, layout, act_start, xb, m, acts, dacts, delta, g1, g2, decay, grad)
+        gather_rows(X, transposed, indptr, indices, data, sparse, rows, start, m, p, shift,
+                    inv_scale, xb)  # fmt: skip
+        forward(theta, layout, act, xb, m, acts, dacts, act_start, False, eta)
+        loss = output_loss_delta(
+            output, opower, y, sw, offset, rows, start, m, n_out, 1.0 / m, eta, delta
+        )
         if not math.isfinite(loss):
             return math.nan
         total += loss
+        backward(theta, layout, act_start, xb, m, acts, dacts, delta, g1, g2, decay, grad)
         optimizer_step(theta, grad, hyper, state)
     return total
 

@@ -198,11 +198,12 @@ def run_epoch(stack, data, theta, alpha, optimizer, batch_size, rng, mask):
     """One shuffled pass of mini-batch updates; returns the epoch's mean objective."""
     rows = rng.permutation(data.rows)
     decay = decay_vector(stack, data, alpha, mask)
-    total = compiled(K.train_epoch)(
+    chunks = batch_chunks(stack, batch_size)
+    kernel, extra = (K.train_epoch_chunked, (chunks,)) if chunks > 1 else (K.train_epoch, ())
+    total = compiled(kernel)(
         *data.source, data.y, data.sample_weight, data.offset, rows, batch_size,
         data.shift, data.inv_scale, theta, stack.layout, stack.act, stack.output, stack.opower,
-        decay if alpha else np.empty(0), optimizer.hyper, optimizer.state,
-        batch_chunks(stack, batch_size),
+        decay if alpha else np.empty(0), optimizer.hyper, optimizer.state, *extra,
     )  # fmt: skip
     return total / rows.shape[0] + _penalty(theta, decay)
 
