@@ -27,7 +27,9 @@ mean squared error, or half the mean Poisson deviance).
 """
 
 import argparse
+import json
 import statistics
+import subprocess
 import sys
 import time
 import warnings
@@ -237,25 +239,35 @@ PEERS = {
 }
 
 
-def run_case(kind, batch, peers, repeat):
+def measure_peer(name, kind, batch, repeat):
+    """``(samples/s, seconds, extra bytes, loss)`` of one peer, in this process."""
     X, y = make_data(kind)
+    fit = PEERS[name]
+    if name.startswith(("skglmnn", "jax")):  # compile outside the timing
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit(kind, X, y, batch)  # the same shapes: jax compiles per shape
+    times, extra = [], 0
+    for _ in range(repeat):
+        with warnings.catch_warnings(), PeakMemory() as memory:
+            warnings.simplefilter("ignore")
+            start = time.perf_counter()
+            pred = fit(kind, X, y, batch)
+            times.append(time.perf_counter() - start)
+        extra = max(extra, memory.extra)
+    seconds = statistics.median(times)
+    return EPOCHS * N / seconds, seconds, extra, training_loss(kind, y, pred)
+
+
+def run_case(kind, batch, peers, repeat):
+    """Every peer in a fresh process of its own: the thread pools one library leaves
+    spinning (OpenMP, XLA's) slowed the next one down 2-4x when they shared a process."""
     rows = []
     for name in peers:
-        fit = PEERS[name]
-        if name.startswith(("skglmnn", "jax")):  # compile outside the timing
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                fit(kind, X, y, batch)  # the same shapes: jax compiles per shape
-        times, extra = [], 0
-        for _ in range(repeat):
-            with warnings.catch_warnings(), PeakMemory() as memory:
-                warnings.simplefilter("ignore")
-                start = time.perf_counter()
-                pred = fit(kind, X, y, batch)
-                times.append(time.perf_counter() - start)
-            extra = max(extra, memory.extra)
-        seconds = statistics.median(times)
-        rows.append((name, EPOCHS * N / seconds, seconds, extra, training_loss(kind, y, pred)))
+        command = [sys.executable, __file__, "--one", name, "--kinds", kind, "--batch",
+                   str(batch), "--repeat", str(repeat), "--hidden", ",".join(map(str, HIDDEN))]
+        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        rows.append((name, *json.loads(out.strip().splitlines()[-1])))
     reference = next((r[1] for r in rows if r[0] == "sklearn f64"), None)
     jax_rate = {r[0][-3:]: r[1] for r in rows if r[0].startswith("jax")}
     print(f"\n{kind}, batch {batch}  (n={N}, p={P}, hidden={HIDDEN}, {EPOCHS} epochs)")
@@ -276,9 +288,14 @@ def main():
     parser.add_argument("--skip", nargs="*", default=[], help="peers to leave out (substring)")
     parser.add_argument("--kinds", nargs="*", default=["squared", "poisson"])
     parser.add_argument("--hidden", default="64,64", help="hidden widths, e.g. 256,256")
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # a single peer, for run_case
+    parser.add_argument("--batch", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     global HIDDEN
     HIDDEN = tuple(int(h) for h in args.hidden.split(","))
+    if args.one:
+        print(json.dumps(measure_peer(args.one, args.kinds[0], args.batch, args.repeat)))
+        return
     peers = [p for p in PEERS if not any(s in p for s in args.skip)]
     for kind in args.kinds:
         for batch in (256,) if args.quick else (32, 256):
