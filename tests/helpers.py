@@ -78,3 +78,8 @@ REFERENCE_DERIVATIVE = {
     "softplus": lambda eta, p: special.expit(eta),
     "atanh": lambda eta, p: 1 / np.cosh(eta) ** 2,
 }
+
+
+def central_differences(f, theta, h=1e-6):
+    """``(f(theta + h e_k) - f(theta - h e_k)) / 2h`` for every unit vector ``e_k``."""
+    return np.array([(f(theta + h * e) - f(theta - h * e)) / (2 * h) for e in np.eye(theta.size)])

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from helpers import FAMILY_SPECS, LINK_SPECS, sample_y, valid_eta
+from helpers import FAMILY_SPECS, LINK_SPECS, central_differences, sample_y, valid_eta
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression, LogisticRegression
@@ -138,12 +138,11 @@ def test_backpropagation_matches_finite_differences(family_spec, link_spec, dtyp
         mask = stack.weight_mask()
         value, grad = value_gradient(stack, data, theta, 0.01, mask)
         assert np.isfinite(value), activation
-        h = 1e-6
-        fd = np.array([
-            (value_gradient(stack, data, theta + h * e, 0.01, mask)[0]
-             - value_gradient(stack, data, theta - h * e, 0.01, mask)[0]) / (2 * h)
-            for e in np.eye(stack.n_params)
-        ])  # fmt: skip
+
+        def objective(t, stack=stack, data=data, mask=mask):
+            return value_gradient(stack, data, t, 0.01, mask)[0]
+
+        fd = central_differences(objective, theta)
         np.testing.assert_allclose(grad, fd, rtol=1e-5, atol=1e-7, err_msg=activation)
 
 
@@ -171,12 +170,7 @@ def test_softmax_gradient_matches_finite_differences():
     data = NetworkData(row_source(X), y, np.ones(30), np.empty((0, 4)), np.arange(30))
     mask = stack.weight_mask()
     _, grad = value_gradient(stack, data, theta, 0.1, mask)
-    h = 1e-6
-    fd = [
-        (value_gradient(stack, data, theta + h * e, 0.1, mask)[0]
-         - value_gradient(stack, data, theta - h * e, 0.1, mask)[0]) / (2 * h)
-        for e in np.eye(stack.n_params)
-    ]  # fmt: skip
+    fd = central_differences(lambda t: value_gradient(stack, data, t, 0.1, mask)[0], theta)
     np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-8)
 
 
