@@ -181,3 +181,20 @@ def test_solving_on_copied_columns_gives_the_solution_on_x(alpha_share, monkeypa
         assert copy is not None and copy.X.nbytes <= 0.25 * X.nbytes
     np.testing.assert_allclose(copied.theta, plain.theta, rtol=1e-6, atol=1e-8)
     assert np.array_equal(copied.theta != 0, plain.theta != 0)
+
+
+def test_an_elastic_net_path_reuses_hessians_across_its_changing_scales(monkeypatch):
+    """The L2 part moves the columns' internal scales from point to point; the kept Hessian
+    is stored unscaled, so it still serves -- and the points are still the fits."""
+    X, y, _, _ = make_tabular(10_000, 100, "poisson", seed=8, spread=0.5)
+    loss = GLMLoss(get_family("poisson"), get_link("log"))
+    problem = GLMProblem(loss, X, y, None, None, 0.0, True)
+    alphas = alpha_grid(alpha_max(problem, 0.5, null_theta(problem)), 15, 1e-3)
+    sizes = _spy_on_hessians(monkeypatch)
+    path = fit_path(problem, alphas, 0.5, "auto", 200, TOL)
+    assert path.converged.all() and 0 < len(sizes) < path.n_iter.sum()
+    for k in (4, len(alphas) - 1):
+        fit = GLMRegressor("poisson", alpha=alphas[k], l1_ratio=0.5, tol=TOL, max_iter=200)
+        fit.fit(X, y)
+        np.testing.assert_allclose(X @ path.coef[k] + path.intercept[k],
+                                   X @ fit.coef_ + fit.intercept_, rtol=1e-6, atol=1e-7)

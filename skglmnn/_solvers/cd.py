@@ -95,19 +95,20 @@ class _Curvature:
     """The data part of the last dense Hessian formed, kept for reuse along a solve or path.
 
     Held in ``problem._shared`` (so every ``with_penalty`` copy sees it) and
-    valid while the problem's internal coordinates (its ``scaling``) stay the
-    same: on a lasso path, not on an elastic-net path whose L2 part changes.
+    stored unscaled -- ``(X - c)^T W (X - c)`` on the centred raw columns --
+    so that it stays valid when the penalty changes the columns' scales (an
+    L2 or elastic-net path): only the centres ``c`` must be the same.
     """
 
     def __init__(self):
-        self.scaling = self.columns = self.H = self.h = None
+        self.shift = self.columns = self.H = self.h = None
 
     def reusable(self, problem, columns, h, measure, tol):
-        """The stored Hessian restricted to ``columns`` (+ intercept), or None if a new one pays.
+        """The stored Hessian on ``columns`` (+ intercept), raw, or None if a new one pays.
 
         ``columns`` is None for all of them.
         """
-        if self.H is None or self.scaling is not problem.scaling or measure <= tol:
+        if self.H is None or measure <= tol or not _same(self.shift, problem.scaling.shift):
             return None
         p = problem.n_features
         wanted = np.arange(p) if columns is None else columns
@@ -128,26 +129,31 @@ class _Curvature:
         return self.H[np.ix_(index, index)]
 
     def store(self, problem, columns, h, H):
-        """Keep ``H`` (data part, internal units, intercept last) formed at weights ``h``."""
-        self.scaling = problem.scaling
+        """Keep the raw ``H`` (intercept last) formed at weights ``h``."""
+        self.shift = problem.scaling.shift
         self.columns = np.arange(problem.n_features) if columns is None else columns.copy()
         self.h, self.H = np.array(h, dtype=np.float64), H
 
 
+def _same(a, b):
+    if a is None or b is None:
+        return a is b
+    return a is b or np.array_equal(a, b)
+
+
 def _dense_hessian(problem, h, columns, measure, tol):
-    """The Hessian's data part on ``columns`` (None: all) with intercept, reused when it pays."""
+    """The Hessian's data part on ``columns`` (None: all) with intercept, internal units;
+    the last one formed is reused when that pays (``_Curvature``)."""
     curvature = problem._shared.setdefault("curvature", _Curvature())
     H = curvature.reusable(problem, columns, h, measure, tol)
-    if H is not None:
-        return H.copy()
+    if H is None:
+        H = weighted_gram(problem.X, h, problem.scaling.shift, columns)
+        curvature.store(problem, columns, h, H)
     scale = 1.0 / problem.scaling.scale
     if columns is not None:
         scale = scale[columns]
     scale = np.append(scale, 1.0)
-    H = weighted_gram(problem.X, h, problem.scaling.shift, columns)
-    H *= np.outer(scale, scale) / problem.weight_sum
-    curvature.store(problem, columns, h, H)
-    return H.copy()
+    return H * np.outer(scale, scale) / problem.weight_sum
 
 
 def _quadratic_solver(problem, hess_weights, measure, tol):
@@ -350,11 +356,11 @@ class _ColumnCopy:
         self.parent_scaling = self.scaling = self.shared = None
 
     def problem(self, problem):
-        """``problem`` on these columns; the same scaling object (and so the same kept
-        Hessian) while the parent's coordinates stay the same."""
-        if self.parent_scaling is not problem.scaling:
-            self.parent_scaling, self.shared = problem.scaling, {}
+        """``problem`` on these columns, sharing the kept Hessian with the earlier ones."""
+        if self.parent_scaling is not problem.scaling:  # the kept Hessian stays valid
+            self.parent_scaling = problem.scaling
             self.scaling = problem.scaling.restricted(self.columns)
+            self.shared = {} if self.shared is None else self.shared
         return problem.restricted(self.X, self.scaling, self.shared)
 
 
