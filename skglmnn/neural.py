@@ -684,7 +684,8 @@ class NeuralGLM(RegressorMixin, _NeuralBase):
         mu : ndarray of shape (n_samples,)
         """
         eta, X = self._eta(X, offset)
-        return self.link_.inverse(eta[:, 0]).astype(X.dtype, copy=False)
+        # the inverse link in float64 (one compiled version of the link functions)
+        return self.link_.inverse(eta[:, 0].astype(np.float64)).astype(X.dtype, copy=False)
 
     def score(self, X, y, sample_weight=None, offset=None):
         """D^2, the fraction of deviance explained (R^2 for the normal family).
@@ -999,7 +1000,8 @@ class NeuralGLMClassifier(
         """
         eta, X = self._eta(X, offset)
         eta = eta[:, 0] if self.n_outputs_ == 1 else eta
-        return class_probabilities(eta, self.link_).astype(X.dtype, copy=False)
+        probabilities = class_probabilities(eta.astype(np.float64), self.link_)  # as predict
+        return probabilities.astype(X.dtype, copy=False)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -94,7 +94,10 @@ def forward(theta, layout, act, xb, m, acts, dacts, act_start, activate_last, et
     ``acts``/``dacts`` receive each hidden layer's ``f(z)`` and ``f'(z)`` at
     ``act_start[l]``; ``eta_out`` the last layer's linear predictor
     (``m x n_out``, without offset), or its activations ``f(z)`` if
-    ``activate_last`` (``layout`` then ends at a hidden layer).
+    ``activate_last`` (``layout`` then ends at a hidden layer).  Callers pass
+    ``activate_last`` as a computed bool, never the literal ``False``: numba
+    compiles a literal argument as a type of its own, a second copy of this
+    function (about 1 s of compilation per dtype).
     """
     n_layers = layout.shape[0]
     inp = xb[: m * layout[0, N_IN]].reshape((m, layout[0, N_IN]))
@@ -330,7 +333,8 @@ def chunk_loss_gradient(
     mc = (c + 1) * m // n_chunks - lo
     gather_rows(X, transposed, indptr, indices, data, sparse, rows, start + lo, mc, p,
                 shift, inv_scale, xb[c])  # fmt: skip
-    forward(theta, layout, act, xb[c], mc, acts[c], dacts[c], act_start, False, eta[c])
+    forward(theta, layout, act, xb[c], mc, acts[c], dacts[c], act_start, layout[0, 0] < 0,
+            eta[c])  # a runtime False: see ``forward``
     loss = output_loss_delta(output, opower, y, sw, offset, rows, start + lo, mc, n_out,
                              1.0 / m, eta[c], delta[c])  # fmt: skip
     backward(theta, layout, act_start, xb[c], mc, acts[c], dacts[c], delta[c], g1[c], g2[c],
@@ -422,7 +426,7 @@ def train_epoch(
         m = min(batch_size, n_rows - start)
         gather_rows(X, transposed, indptr, indices, data, sparse, rows, start, m, p, shift,
                     inv_scale, xb)  # fmt: skip
-        forward(theta, layout, act, xb, m, acts, dacts, act_start, False, eta)
+        forward(theta, layout, act, xb, m, acts, dacts, act_start, layout[0, 0] < 0, eta)
         loss = output_loss_delta(
             output, opower, y, sw, offset, rows, start, m, n_out, 1.0 / m, eta, delta
         )
@@ -456,7 +460,7 @@ def loss_gradient(
         m = min(chunk, n_rows - start)
         gather_rows(X, transposed, indptr, indices, data, sparse, rows, start, m, p, shift,
                     inv_scale, xb)  # fmt: skip
-        forward(theta, layout, act, xb, m, acts, dacts, act_start, False, eta)
+        forward(theta, layout, act, xb, m, acts, dacts, act_start, layout[0, 0] < 0, eta)
         total += output_loss_delta(
             output, opower, y, sw, offset, rows, start, m, n_out, scale, eta, delta
         )
