@@ -85,6 +85,13 @@ COPY_SHARE = 0.25
 GATHER_MARGIN = 0.5
 
 
+def _near(problem):
+    """The fraction of its threshold above which a zero coordinate joins the working set:
+    the path's strong-rule bound, or NEAR; never above 1, which would keep out coordinates
+    that break their conditions."""
+    return min(problem.screen or NEAR, 1.0)
+
+
 def _gram_cost(n_columns, n_features, gathered):
     """Forming the Gram matrix of ``n_columns`` (+ intercept) columns, in sweeps of X."""
     cost = GRAM_COST * (n_columns + 1) ** 2 / (2.0 * (n_features + 1))
@@ -182,8 +189,7 @@ def _quadratic_solver(problem, hess_weights, measure, tol):
     def solve(g, theta, l1, inner_tol, z):
         p = problem.n_features
         if X.shape[0] * p**2 >= DENSE_SET_MIN_COST:
-            near = getattr(problem, "screen", None) or NEAR
-            in_play = (theta[:p] != 0) | (np.abs(g[:p]) > near * l1[:p])
+            in_play = (theta[:p] != 0) | (np.abs(g[:p]) > _near(problem) * l1[:p])
             if np.count_nonzero(in_play) <= DENSE_SET_SHARE * p:
                 return _working_set_solver(problem, hess_weights, measure, tol)(
                     g, theta, l1, inner_tol, z)  # fmt: skip
@@ -230,8 +236,7 @@ def _working_set_solver(problem, hess_weights, measure, tol):
         return K.cd_quadratic_sparse(X.indptr, X.indices, X.data, h, l2, g, theta, l1,
                                      intercept, MAX_SWEEPS, tol, z)  # fmt: skip
 
-    # a screen above 1 would keep out coordinates that break their conditions
-    near = min(getattr(problem, "screen", None) or NEAR, 1.0)
+    near = _near(problem)
 
     def solve(g, theta, l1, tol, z):
         # zero coordinates close to breaking their condition join at once: a few
@@ -394,7 +399,7 @@ def _reduced_cd_solve(problem, theta, max_iter, tol, verbose, weights):
     value, grad, hess = problem.value_gradient(theta, curvature=True)
     total = value + _penalty(theta, weights)
     measure = problem.optimality(theta, grad)
-    near = min(problem.screen or NEAR, 1.0)
+    near = _near(problem)
     n_iter, stagnated = 0, False
     while measure > tol and n_iter < max_iter:
         l1 = weights[:p]
