@@ -217,7 +217,7 @@ class Family:
         """
         return False
 
-    def starting_mu(self, y, sample_weight=None):
+    def starting_mu(self, y, sample_weight=None, mean=None):
         """Means inside the family's domain to start iteratively reweighted least squares.
 
         ``(y + mean(y)) / 2``, as R's ``glm`` does for most families: inside the
@@ -227,12 +227,17 @@ class Family:
         ----------
         y : ndarray of shape (n_samples,)
         sample_weight : ndarray of shape (n_samples,), default=None
+        mean : float, default=None
+            The weighted mean of y over all samples, when ``y`` holds only some
+            of them (a block of rows of a dask array); computed from ``y`` if None.
 
         Returns
         -------
         mu : ndarray of shape (n_samples,)
         """
-        return 0.5 * (y + np.average(y, weights=sample_weight))
+        if mean is None:
+            mean = np.average(y, weights=sample_weight)
+        return 0.5 * (y + mean)
 
     def check_y(self, y):
         """Raise a ``ValueError`` naming the family and its domain if y falls outside.

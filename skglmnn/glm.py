@@ -7,6 +7,16 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ._dask import (
+    DaskData,
+    DaskGLMProblem,
+    any_dask,
+    check_features,
+    deviance_score,
+    is_dask,
+    map_rows,
+    summarise,
+)
 from ._fit import fit_problem
 from ._loss import GLMLoss
 from ._solvers import GLMProblem
@@ -219,8 +229,15 @@ class GLMRegressor(InferenceMixin, RegressorMixin, BaseEstimator):
         """
         self._validate_params()
         family, link = resolve_family_link(self.family, self.link)
-        X, y, sample_weight, offset = check_fit_inputs(self, X, y, sample_weight, offset, family)
         l1 = self.alpha * self.l1_ratio
+        if any_dask(X, y, sample_weight, offset):  # the rows stay on the workers
+            data = DaskData(X, y, sample_weight, offset)
+            check_features(self, X, reset=True)
+            summary = summarise(data.persist(), family)
+            problem = DaskGLMProblem(GLMLoss(family, link), data, summary, self.alpha - l1,
+                                     self.fit_intercept, l1=l1)  # fmt: skip
+            return self._solve(problem, self._initial_theta(problem))
+        X, y, sample_weight, offset = check_fit_inputs(self, X, y, sample_weight, offset, family)
         problem = GLMProblem(GLMLoss(family, link), X, y, sample_weight, offset, self.alpha - l1,
                              self.fit_intercept, l1=l1)  # fmt: skip
         return self._solve(problem, self._initial_theta(problem))
@@ -240,13 +257,15 @@ class GLMRegressor(InferenceMixin, RegressorMixin, BaseEstimator):
         self.objective_ = result.objective
         # the deviance from the solver's last evaluation saves a pass over X
         self._fit_inference(X, y, sample_weight, offset,
-                            deviance=2.0 * problem.weight_sum * result.loss)  # fmt: skip
+                            deviance=2.0 * problem.weight_sum * result.loss,
+                            rows=problem if getattr(problem, "distributed", False) else None)
         return self
 
     def _output_glm(self, X, y, sample_weight, offset):
         """The fitted GLM as :mod:`skglmnn.inference` sees it (validated inputs)."""
         return OutputGLM(
-            X, np.asarray(y, dtype=np.float64), sample_weight, offset, self.coef_,
+            X, y if is_dask(y) else np.asarray(y, dtype=np.float64), sample_weight, offset,
+            self.coef_,
             self.intercept_, self.fit_intercept, self.family_, self.link_,
             self.alpha * (1 - self.l1_ratio), self.alpha * self.l1_ratio,
             feature_names(self, X.shape[1]),
@@ -270,6 +289,8 @@ class GLMRegressor(InferenceMixin, RegressorMixin, BaseEstimator):
         eta : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
+        if any_dask(X, offset):  # a lazy dask array, computed block by block
+            return map_rows(self, "linear_predictor", X, offset)
         X, offset = check_predict_inputs(self, X, offset)
         return GLMLoss(self.family_, self.link_).linear_predictor(
             X, self.coef_, self.intercept_, offset
@@ -288,6 +309,9 @@ class GLMRegressor(InferenceMixin, RegressorMixin, BaseEstimator):
         -------
         mu : ndarray of shape (n_samples,)
         """
+        if any_dask(X, offset):
+            check_is_fitted(self)
+            return map_rows(self, "predict", X, offset, dtype=np.float64)
         eta = self.linear_predictor(X, offset)
         return self.link_.inverse(eta)
 
@@ -308,6 +332,9 @@ class GLMRegressor(InferenceMixin, RegressorMixin, BaseEstimator):
         -------
         score : float
         """
+        if any_dask(X, y, sample_weight, offset):  # a lazy 0-d dask array
+            check_is_fitted(self)
+            return deviance_score(self, X, y, sample_weight, offset)
         mu = self.predict(X, offset)
         y = np.asarray(y, dtype=np.float64).ravel()
         if y.shape != mu.shape:

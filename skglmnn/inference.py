@@ -93,6 +93,13 @@ class OutputGLM:
     rank : int or None
         Rank of the (unpenalised) information matrix, when known: the number of
         identified mean parameters of a rank-deficient design (R's ``rank``).
+    rows : DaskData or None
+        When the design is a dask array: its row blocks, with y, weights and
+        offset (:mod:`skglmnn._dask`); statistics are then sums over blocks.
+    coords : ColumnScaling or None
+        The design's standardisation, when known without a pass over it.
+    totals : (float, int) or None
+        The sum of the weights and the number of non-zero ones, when known.
     """
 
     design: object
@@ -111,14 +118,31 @@ class OutputGLM:
     deviance: float | None = None
     variance_weights: bool = False
     rank: int | None = None
+    rows: object = None
+    coords: object = None
+    totals: tuple | None = None
 
     @property
     def n_obs(self):
         """Number of observations: the sum of frequency weights, or the number of
         samples with a non-zero variance weight."""
-        if self.variance_weights:
-            return float(np.count_nonzero(self.w))
-        return float(self.w.sum())
+        weight_sum, nonzero = self.weight_totals()
+        return float(nonzero if self.variance_weights else weight_sum)
+
+    def weight_totals(self):
+        """``(sum of weights, number of non-zero weights)``."""
+        if self.totals is not None:
+            return self.totals
+        return float(self.w.sum()), int(np.count_nonzero(self.w))
+
+    def map_rows(self, func, *args, combine=None):
+        """``func(out, *args)`` here, or summed (``combine``d) over the row blocks of dask
+        data (``rows``, a :class:`~skglmnn._dask.DaskData`), each block an ``OutputGLM``."""
+        if self.rows is None:
+            return func(self, *args)
+        from ._dask import map_outputs, output_template
+
+        return map_outputs(self.rows, output_template(self), func, *args, combine=combine)
 
     @property
     def multinomial(self):
@@ -140,6 +164,13 @@ class OutputGLM:
         if self.offset is not None:
             eta = eta + self.offset
         return np.asarray(eta, dtype=np.float64)
+
+    def fitted_eta(self):
+        """:meth:`eta`, computed once per ``OutputGLM`` (both statistics passes use it)."""
+        memo = self.__dict__.get("_eta_memo")
+        if memo is None:
+            memo = self.__dict__["_eta_memo"] = self.eta()
+        return memo
 
     def n_params(self):
         """Estimated mean parameters ``k``: coefficients (non-zero ones under L1) and
@@ -165,6 +196,11 @@ def _probabilities(eta):
 def fit_statistics(out):
     """The fitted statistics of the output GLM (module docstring).
 
+    Two passes over the rows at most (one here in memory): the sums that need
+    only the fit (weights, ``w y``, the deviance, Pearson's ``X^2``), then those
+    that need the dispersion or the weighted mean of y (log-likelihood, null
+    deviance).  On dask data each pass is a sum over blocks.
+
     Parameters
     ----------
     out : OutputGLM
@@ -175,56 +211,38 @@ def fit_statistics(out):
         ``deviance_``, ``null_deviance_``, ``dispersion_``, ``loglik_``,
         ``aic_``, ``bic_`` and ``df_resid_``.
     """
-    w = out.w
+    weight_sum, nonzero, wy, non_binary, deviance, chi2, counts = out.map_rows(
+        _first_sums, out.deviance is None)
+    out.totals = (weight_sum, nonzero)
     n_obs = out.n_obs
     k = out.n_params()
     df_resid = n_obs - k
     if out.multinomial:
-        codes = out.y.astype(np.intp)
-        if out.deviance is None:
-            proba = _probabilities(out.eta())
-            nll = -np.log(np.maximum(proba[np.arange(len(codes)), codes], np.finfo(float).tiny))
-            loglik = -float(w @ nll)
-        else:
-            loglik = -0.5 * out.deviance
-        counts = np.bincount(codes, weights=w, minlength=out.coef.shape[0])
+        loglik = -0.5 * (out.deviance if out.deviance is not None else deviance)
         # the null model predicts each class's share: sum_k n_k log(n_k / n)
         null_deviance = -2.0 * float(xlogy(counts, counts / counts.sum()).sum())
         deviance, dispersion = -2.0 * loglik, 1.0
     else:
         family = out.family
         loss = GLMLoss(family, out.link)
-        y = out.y.astype(np.float64)
-        binary = family.name == "binomial" and np.all((y == 0) | (y == 1))
-        eta = None if binary and out.deviance is not None else out.eta()
-        # deviances from the loss kernel (half the unit deviance, one exp per sample), unless
-        # the solver's last evaluation gave it
-        deviance = out.deviance
-        if deviance is None:
-            deviance = 2.0 * loss.loss(y, eta, out.weights)
-        if binary and out.offset is None:  # constant mean ybar: a closed form
-            ybar = float(np.average(y, weights=w))
-            null_deviance = -2.0 * w.sum() * (xlogy(ybar, ybar) + xlogy(1 - ybar, 1 - ybar))
-        else:
-            null_deviance = 2.0 * loss.loss(y, _null_eta(out, loss), out.weights)
-        mu = None if binary else out.link.inverse(eta)
+        binary = family.name == "binomial" and non_binary == 0
+        if out.deviance is not None:
+            deviance = out.deviance
+        ybar = wy / weight_sum
         dispersion = 1.0
         if family.has_dispersion:  # undefined without residual degrees of freedom
-            dispersion = (
-                family.pearson_dispersion(y, mu, out.weights, k, out.variance_weights)
-                if df_resid > 0
-                else np.nan
-            )
+            dispersion = float(chi2 / (n_obs - k)) if df_resid > 0 else np.nan
         scale = dispersion
         if family.name == "normal" and out.link.name == "identity":
             scale = deviance / n_obs  # statsmodels' llf: the dispersion maximised out
+        null_b = None
+        if not binary or out.offset is not None:
+            null_b = _null_intercept(out, loss, ybar)
+        null_deviance, loglik = out.map_rows(_second_sums, binary, ybar, null_b, scale)
+        if binary and out.offset is None:  # constant mean ybar: a closed form
+            null_deviance = -2.0 * weight_sum * (xlogy(ybar, ybar) + xlogy(1 - ybar, 1 - ybar))
         if binary:
             loglik = -0.5 * deviance  # 0/1 targets: the saturated log-likelihood is 0
-        else:
-            try:
-                loglik = family.loglik(y, mu, out.weights, scale, out.variance_weights)
-            except ValueError:  # no density implemented (Tweedie powers above 2 but 3)
-                loglik = np.nan
     return {
         "deviance_": max(float(deviance), 0.0),  # not below 0 by rounding (perfect fits)
         "null_deviance_": float(null_deviance),
@@ -236,29 +254,79 @@ def fit_statistics(out):
     }
 
 
-def _null_eta(out, loss):
-    """Linear predictor of the intercept-only model (with the offset), as statsmodels'
-    null deviance: ``g(weighted mean of y)`` without offset, else a 1-D Newton fit."""
+def _first_sums(out, need_deviance):
+    """``(sum w, nonzero w, sum w y, non-0/1 targets, deviance, Pearson X^2, class counts)``
+    of the rows of ``out``; what is not needed is 0 (the deviance when ``out.deviance`` is
+    known, ``X^2`` without a dispersion) or None."""
     w = out.w
-    b = float(out.link.link(np.array([np.average(out.y, weights=w)]))[0])
+    weight_sum, nonzero = float(w.sum()), int(np.count_nonzero(w))
+    if out.multinomial:
+        codes = out.y.astype(np.intp)
+        deviance = 0.0
+        if need_deviance:
+            proba = _probabilities(out.eta())
+            nll = -np.log(np.maximum(proba[np.arange(len(codes)), codes], np.finfo(float).tiny))
+            deviance = 2.0 * float(w @ nll)
+        counts = np.bincount(codes, weights=w, minlength=out.coef.shape[0])
+        return weight_sum, nonzero, 0.0, 0, deviance, 0.0, counts
+    family = out.family
+    y = out.y.astype(np.float64)
+    wy = float(np.multiply(w, y).sum())
+    non_binary = int(np.count_nonzero((y != 0) & (y != 1))) if family.name == "binomial" else 1
+    deviance = chi2 = 0.0
+    if need_deviance or family.has_dispersion:
+        eta = out.fitted_eta()
+        if need_deviance:
+            # from the loss kernel (half the unit deviance, one exp per sample)
+            deviance = 2.0 * GLMLoss(family, out.link).loss(y, eta, out.weights)
+        if family.has_dispersion:
+            mu = out.link.inverse(eta)
+            chi2 = float(np.dot(w, (y - mu) ** 2 / family.unit_variance(mu)))
+    return weight_sum, nonzero, wy, non_binary, deviance, chi2, None
+
+
+def _second_sums(out, binary, ybar, null_b, scale):
+    """``(null deviance, log-likelihood)`` of the rows of ``out`` (0 where the caller has a
+    closed form: binary targets)."""
+    if binary and out.offset is None:
+        return 0.0, 0.0
+    y = out.y.astype(np.float64)
+    loss = GLMLoss(out.family, out.link)
+    null_eta = np.full(len(y), null_b) if out.offset is None else null_b + out.offset
+    null_deviance = 2.0 * loss.loss(y, null_eta, out.weights)
+    if binary:
+        return null_deviance, 0.0
+    mu = out.link.inverse(out.fitted_eta())
+    try:
+        loglik = out.family.loglik(y, mu, out.weights, scale, out.variance_weights)
+    except ValueError:  # no density implemented (Tweedie powers above 2 but 3)
+        loglik = np.nan
+    return null_deviance, loglik
+
+
+def _null_intercept(out, loss, ybar):
+    """Intercept of the intercept-only model (with the offset), as statsmodels' null
+    deviance: ``g(weighted mean of y)`` without offset, else a 1-D Newton fit (one pass
+    over y and the offset per step)."""
+    b = float(out.link.link(np.array([ybar]))[0])
     if out.offset is None:
-        return np.full(len(out.y), b)
+        return b
     if not np.isfinite(b):
         b = 0.0
     for _ in range(100):  # one-parameter Newton (Fisher scoring) with step halving
-        value, grad, hess = _null_terms(loss, out, b)
+        value, grad, hess = out.map_rows(_null_terms, loss, b)
         step = grad / max(hess, 1e-300)
-        while step and not _null_terms(loss, out, b - step)[0] <= value:
+        while step and not out.map_rows(_null_terms, loss, b - step)[0] <= value:
             step *= 0.5
             if abs(step) < 1e-14:
                 step = 0.0
         b -= step
         if abs(step) < 1e-12 * max(1.0, abs(b)):
             break
-    return b + out.offset
+    return b
 
 
-def _null_terms(loss, out, b):
+def _null_terms(out, loss, b):
     eta = np.asarray(b + out.offset, dtype=np.float64)
     value, grad, hess = loss.pointwise(out.y.astype(np.float64), eta, out.weights, hessian=True)
     return value, float(np.sum(grad)), float(np.sum(hess))
@@ -332,47 +400,84 @@ def information_matrices(out, groups=None):
     information : Information
     """
     coords = _coordinates(out)
+    if groups is not None and out.rows is not None:
+        raise ValueError(
+            "robust='cluster' on dask data is not available: the cluster sums need the "
+            "groups beside the rows in memory; compute the arrays or use robust='HC1'."
+        )
     codes = None if groups is None else _group_codes(groups, out.design.shape[0])
-    w, icpt, X = out.w, out.fit_intercept, out.design
-    eta = out.eta()
-    n, p = X.shape
-    q = p + int(icpt)
+    K = out.coef.shape[0] if out.multinomial else 1
     keep = _active(out)
-    if out.multinomial:
-        proba = _probabilities(eta)
-        K = proba.shape[1]
-        fisher = delta = observed_weight = None
-    else:
-        K, proba = 1, None
-        loss = GLMLoss(out.family, out.link)
-        y = out.y.astype(np.float64)
-        _, delta, fisher = loss.pointwise(y, eta, None, hessian=True)
-        observed_weight = None
-        if out.link != out.family.canonical_link():  # else the two informations agree
-            observed_weight = w * (_observed_weight(loss, y, eta) - fisher)
-    scores = _scores(out, eta)
-    rows = max(16, BLOCK_ENTRIES // (K * K * q))
-    blocks = [slice(start, min(start + rows, n)) for start in range(0, n, rows)]
 
-    # pass 1: R of [sqrt(W) Z; sqrt(P)], block by block
-    R = np.zeros((0, int(keep.sum())))
-    for block in blocks:
-        Z = _standardised(X[block], coords, icpt)
-        root = _root_rows(Z, w[block], fisher, proba, block)[:, keep]
-        R = np.linalg.qr(np.vstack([R, root]), mode="r")
+    # pass 1: R of [sqrt(W) Z; sqrt(P)], block by block (QR of the stacked partial Rs)
+    R = out.map_rows(_root_factor, coords, keep, combine=_stacked_qr)
     penalty = np.sqrt(_penalty_diagonal(out, coords, K)[keep])
     if np.any(penalty):
         R = np.linalg.qr(np.vstack([R, np.diag(penalty)]), mode="r")
     _, sv, Vt = np.linalg.svd(R)
+    n = out.design.shape[0]
     rank = int(np.sum(sv > sv[0] * max(n * K, len(sv)) * np.finfo(float).eps)) if sv.size else 0
     T = Vt[:rank].T / sv[:rank]  # gamma = T phi: the penalised information is I in phi
 
     # pass 2: meat, observed information and cluster scores in phi's coordinates
-    meat_w = w**2 if out.variance_weights else w  # a frequency weight counts w scores
-    meat, observed = np.zeros((rank, rank)), np.eye(rank)
     n_groups = None if codes is None else int(codes.max()) + 1
+    meat, observed, summed = out.map_rows(_meat_parts, coords, keep, T, codes, n_groups)
+    observed += np.eye(rank)
+    clusters = None if codes is None else (summed.T @ summed, n_groups)
+    jacobian = np.kron(np.eye(K), _jacobian(coords, out.fit_intercept))[np.ix_(keep, keep)] @ T
+    return Information(np.eye(rank), meat, observed, jacobian, clusters)
+
+
+def _row_terms(out):
+    """``(eta, proba, fisher, observed_weight, scores, K)`` of the rows of ``out``."""
+    eta = out.fitted_eta()
+    if out.multinomial:
+        proba = _probabilities(eta)
+        fisher = observed_weight = None
+        K = proba.shape[1]
+    else:
+        K, proba = 1, None
+        loss = GLMLoss(out.family, out.link)
+        y = out.y.astype(np.float64)
+        _, _, fisher = loss.pointwise(y, eta, None, hessian=True)
+        observed_weight = None
+        if out.link != out.family.canonical_link():  # else the two informations agree
+            observed_weight = out.w * (_observed_weight(loss, y, eta) - fisher)
+    return eta, proba, fisher, observed_weight, _scores(out, eta), K
+
+
+def _row_blocks(n, K, q):
+    rows = max(16, BLOCK_ENTRIES // (K * K * q))
+    return [slice(start, min(start + rows, n)) for start in range(0, n, rows)]
+
+
+def _root_factor(out, coords, keep):
+    """The triangular factor R of ``sqrt(W) Z`` over the rows of ``out`` (pass 1)."""
+    _, proba, fisher, _, _, K = _row_terms(out)
+    w, icpt, X = out.w, out.fit_intercept, out.design
+    n, p = X.shape
+    R = np.zeros((0, int(keep.sum())))
+    for block in _row_blocks(n, K, p + int(icpt)):
+        Z = _standardised(X[block], coords, icpt)
+        root = _root_rows(Z, w[block], fisher, proba, block)[:, keep]
+        R = np.linalg.qr(np.vstack([R, root]), mode="r")
+    return R
+
+
+def _stacked_qr(a, b):
+    return np.linalg.qr(np.vstack([a, b]), mode="r")
+
+
+def _meat_parts(out, coords, keep, T, codes, n_groups):
+    """``(meat, observed - I, cluster score sums)`` over the rows of ``out`` (pass 2)."""
+    _, _, _, observed_weight, scores, K = _row_terms(out)
+    w, icpt, X = out.w, out.fit_intercept, out.design
+    n, p = X.shape
+    q, rank = p + int(icpt), T.shape[1]
+    meat_w = w**2 if out.variance_weights else w  # a frequency weight counts w scores
+    meat, observed = np.zeros((rank, rank)), np.zeros((rank, rank))
     summed = None if codes is None else np.zeros((n_groups, rank))
-    for block in blocks:
+    for block in _row_blocks(n, K, q):
         Z = _standardised(X[block], coords, icpt)
         local = (scores[block][:, :, None] * Z[:, None, :]).reshape(len(Z), K * q)
         local = local[:, keep] @ T  # each sample's score in phi's coordinates
@@ -383,9 +488,7 @@ def information_matrices(out, groups=None):
             observed += (B * observed_weight[block][:, None]).T @ B
         if codes is not None:
             summed += _group_sum(local * w[block][:, None], codes[block], n_groups)
-    clusters = None if codes is None else (summed.T @ summed, n_groups)
-    jacobian = np.kron(np.eye(K), _jacobian(coords, icpt))[np.ix_(keep, keep)] @ T
-    return Information(np.eye(rank), meat, observed, jacobian, clusters)
+    return meat, observed, summed
 
 
 def _root_rows(Z, w, fisher, proba, block):
@@ -413,11 +516,13 @@ def _standardised(X, coords, fit_intercept):
 def _penalty_diagonal(out, coords, n_blocks):
     """The L2 penalty's Hessian in the standardised coordinates (0 on intercepts)."""
     per_block = np.append(1.0 / coords.scale**2, np.zeros(int(out.fit_intercept)))
-    return float(out.w.sum()) * out.l2 * np.tile(per_block, n_blocks)
+    return out.weight_totals()[0] * out.l2 * np.tile(per_block, n_blocks)
 
 
 def _coordinates(out):
     """The solvers' change of variables for the output GLM's design."""
+    if out.coords is not None:
+        return out.coords
     centre = out.fit_intercept and not sp.issparse(out.design)
     return ColumnScaling.of(out.design, out.weights, centre)
 
@@ -743,11 +848,15 @@ class InferenceMixin:
         out.variance_weights = getattr(self, "sample_weight_type", "frequency") == "variance"
         return out
 
-    def _fit_inference(self, X, y, sample_weight, offset, deviance=None):
+    def _fit_inference(self, X, y, sample_weight, offset, deviance=None, rows=None):
         # BLAS threads left spinning by X @ coef would slow down the next numba sweep
         with single_threaded_blas():
             out = self._output(X, y, sample_weight, offset)
             out.deviance = deviance
+            if rows is not None:  # a problem on dask data: its blocks, moments and weights
+                summary = rows.summary
+                out.rows, out.totals = rows.data, (summary.weight_sum, summary.nonzero_weights)
+                out.coords = summary.moments.scaling(centre=out.fit_intercept)
             n_params = len(parameter_names(out))
             matrices = None
             if out.design.shape[0] * n_params**2 <= INFERENCE_MAX_COST:

@@ -127,17 +127,23 @@ class Problem:
         self.intercept_penalty = float(intercept_penalty[0]) if fit_intercept else 0.0
         self.l1_intercept = float(intercept_penalty[1]) if fit_intercept else 0.0
         self.n_features = X.shape[1]
-        self.weight_sum = float(
-            X.shape[0] if sample_weight is None else sample_weight.sum(dtype=np.float64)
-        )
+        self.weight_sum = self._total_weight(sample_weight)
         if not self.weight_sum > 0:
             raise ValueError("The sample weights sum to zero; at least one must be positive.")
         # centring needs an intercept that is free to absorb the shift
         centre = (self.fit_intercept and not sp.issparse(X)
                   and self.intercept_penalty == 0 and self.l1_intercept == 0)  # fmt: skip
-        self.scaling = (ColumnScaling.of(X, sample_weight, centre, ridge=self.alpha)
+        self.scaling = (self._column_scaling(X, sample_weight, centre)
                         if precondition else ColumnScaling.identity(self.n_features))  # fmt: skip
         self._set_weights()
+
+    def _total_weight(self, sample_weight):
+        if sample_weight is None:
+            return float(self.X.shape[0])
+        return float(sample_weight.sum(dtype=np.float64))
+
+    def _column_scaling(self, X, sample_weight, centre):
+        return ColumnScaling.of(X, sample_weight, centre, ridge=self.alpha)
 
     def _set_weights(self):
         q = self.n_features + self.fit_intercept
@@ -361,17 +367,15 @@ class GLMProblem(Problem):
         R's ``glm``.
         """
         family, link = self.loss.family, self.loss.link
-        w = self.sample_weight
         theta = np.zeros(self.n_params)
         if self.fit_intercept:
-            y_mean = np.average(self.y, weights=w)
+            y_mean, shift = self._means()
             if not link.mu_interval.contains(y_mean):
                 raise ValueError(
                     f"The weighted mean of y, {y_mean:g}, is outside the means the {link!r} "
                     f"link can reach, {link.mu_interval}: the maximum likelihood intercept "
                     "is infinite (e.g. all counts zero, or all outcomes in one class)."
                 )
-            shift = 0.0 if self.offset is None else np.average(self.offset, weights=w)
             with np.errstate(all="ignore"):
                 theta[-1] = float(link.link(y_mean)) - shift
         if self._finite_value(theta):
@@ -388,31 +392,57 @@ class GLMProblem(Problem):
     def _finite_value(self, theta):
         return np.all(np.isfinite(theta)) and np.isfinite(self.value_gradient(theta)[0])
 
+    def _means(self):
+        """Weighted means of y and of the offset (0 without one)."""
+        w = self.sample_weight
+        y_mean = np.average(self.y, weights=w)
+        return y_mean, (0.0 if self.offset is None else np.average(self.offset, weights=w))
+
     def _least_squares_start(self):
         """One weighted least-squares step from ``mu = starting_mu(y)``, in internal coordinates."""
-        family, link = self.loss.family, self.loss.link
-        y = np.asarray(self.y, dtype=np.float64)
+        rhs, state = self._start_system()
+        if rhs is None:
+            return np.full(self.n_params, np.nan)
+        rhs = self.scaling.gradient_to_internal(rhs[None, :].copy()) / self.weight_sum
+        if not self.fit_intercept:
+            rhs = rhs[:, :-1]
+        H = self.hessian(state)
+        return np.linalg.lstsq(H, rhs.ravel(), rcond=None)[0]
+
+    def _start_system(self):
+        """``(rhs, state)`` of the least-squares start: ``[X - c, 1]^T W target`` (raw) and the
+        curvature state of its weights; ``(None, None)`` if the start leaves the domain."""
+        bad, rhs, fisher = self.start_terms(self.X, self.y, self.sample_weight, self.offset,
+                                            self.loss.family, self.loss.link,
+                                            self.scaling.shift)  # fmt: skip
+        return (None, None) if bad else (rhs, fisher.astype(self.X.dtype))
+
+    @staticmethod
+    def start_terms(X, y, sample_weight, offset, family, link, shift, y_mean=None):
+        """``(bad, rhs, fisher)`` of the least-squares start on rows ``X`` (R's ``glm`` start).
+
+        ``mu = starting_mu(y)`` (about the weighted mean ``y_mean`` of all rows,
+        computed here if None), ``eta = g(mu)``, Fisher weights ``w h'(eta)^2 /
+        V(mu)`` and ``rhs = [X - c, 1]^T (fisher * (eta - offset))``; ``bad`` when
+        some eta or weight is not finite.
+        """
+        y = np.asarray(y, dtype=np.float64)
         with np.errstate(all="ignore"):
-            mu = family.starting_mu(y, self.sample_weight)
+            mu = family.starting_mu(y, sample_weight, mean=y_mean)
             eta = link.link(mu)
             dmu = link.inverse_derivative(eta)
             fisher = dmu**2 / family.unit_variance(mu)
         if not np.all(np.isfinite(eta) & np.isfinite(fisher)):
-            return np.full(self.n_params, np.nan)
-        if self.sample_weight is not None:
-            fisher = fisher * self.sample_weight
-        target = eta if self.offset is None else eta - self.offset
-        # the normal equations of the internal coordinates: H theta = J^T [X 1]^T W target
-        rhs = np.empty((1, self.n_features + 1))
-        rhs[0, :-1] = np.asarray(self.X.T @ (fisher * target)).ravel()
-        rhs[0, -1] = np.dot(fisher, target)
-        if self.scaling.shift is not None:
-            rhs[0, :-1] -= self.scaling.shift * rhs[0, -1]
-        rhs = self.scaling.gradient_to_internal(rhs) / self.weight_sum
-        if not self.fit_intercept:
-            rhs = rhs[:, :-1]
-        H = self.hessian(fisher.astype(self.X.dtype))
-        return np.linalg.lstsq(H, rhs.ravel(), rcond=None)[0]
+            return True, None, None
+        if sample_weight is not None:
+            fisher = fisher * sample_weight
+        target = eta if offset is None else eta - offset
+        rhs = np.empty(X.shape[1] + 1)
+        rhs[:-1] = np.asarray(X.T @ (fisher * target)).ravel()
+        rhs[-1] = np.dot(fisher, target)
+        if shift is not None:
+            rhs[:-1] -= shift * rhs[-1]
+        return False, rhs, fisher
 
 
 class MultinomialProblem(Problem):
@@ -449,6 +479,10 @@ class MultinomialProblem(Problem):
         coef, intercept = state
         return multinomial_gram(self.X, coef, intercept, self.sample_weight, self.scaling.shift)
 
+    def _class_counts(self):
+        return np.bincount(self.y.astype(np.intp), weights=self.sample_weight,
+                           minlength=self.n_classes)  # fmt: skip
+
     def flat_directions(self):
         """"Add one vector to every class": flat in the coefficients without L2 or L1,
         and in the intercepts always (they are never penalised)."""
@@ -467,9 +501,7 @@ class MultinomialProblem(Problem):
         """coef = 0; intercepts = centred log class frequencies (the fit without features)."""
         theta = np.zeros(self.shape)
         if self.fit_intercept:
-            counts = np.bincount(
-                self.y.astype(np.intp), weights=self.sample_weight, minlength=self.n_classes
-            )
+            counts = self._class_counts()
             log_freq = np.log(np.maximum(counts, 1e-12) / counts.sum())
             theta[:, -1] = log_freq - log_freq.mean()
         return theta.ravel()

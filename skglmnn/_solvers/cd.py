@@ -173,9 +173,10 @@ def _quadratic_solver(problem, hess_weights, measure, tol):
     X the last Hessian is reused while that is expected to pay (``_Curvature``).
     """
     X = problem.X
+    distributed = getattr(problem, "distributed", False)  # the state is the Hessian's data part
     if sp.issparse(X) and problem.n_features > GRAM_MAX_FEATURES:
         return _working_set_solver(problem, hess_weights, measure, tol)
-    if sp.issparse(X) or getattr(problem.loss, "constant_fisher", False):
+    if sp.issparse(X) or getattr(problem.loss, "constant_fisher", False) or distributed:
         full = None  # sparse X^T W X, or normal/identity: formed once per problem
 
         def solve_full(g, theta, l1, inner_tol, z):
@@ -346,6 +347,8 @@ def _copies_columns(problem):
     """Whether the solver may work on a copy of the columns in play (``COPY_SHARE``)."""
     X, p = problem.X, problem.n_features
     if sp.issparse(X) or getattr(problem.loss, "constant_fisher", False):
+        return False
+    if getattr(problem, "distributed", False):  # dask blocks: the columns stay on the workers
         return False
     return hasattr(problem, "restricted") and X.shape[0] * p**2 >= DENSE_SET_MIN_COST
 

@@ -1,0 +1,640 @@
+"""Fitting on dask collections: the rows stay on the workers, the client solves.
+
+A GLM's loss, its gradient, its Fisher information ``[X 1]^T W [X 1]``, the
+column moments of the standardisation and every fit statistic are sums over
+rows.  So a fit on a row-chunked dask array needs, per solver iteration, one
+task per chunk -- the same numba kernels the in-memory fit runs, applied to
+that chunk on the worker holding it -- and a tree of additions down to a few
+numbers of size ``p`` or ``p x p``, which the client (the solver) receives.
+X never travels: the client holds ``O(p^2)`` numbers.
+
+Everything here is the glue: turning dask arrays and dataframes into aligned,
+persisted row chunks (``DaskData``), checking them in one pass that also
+computes the column moments (``summarise``), the sums themselves
+(``DaskData.map_reduce``), the problems whose sweeps are those sums
+(``DaskGLMProblem``, ``DaskMultinomialProblem``: the in-memory solvers run on
+them unchanged), and lazy predictions (``map_rows``).
+
+One rule for the user: the estimators take dask input where they take numpy
+input.  A fit on dask input runs on the active ``dask.distributed`` client, or
+dask's default scheduler without one; the fitted model is an ordinary
+in-memory estimator.
+"""
+
+import warnings
+from dataclasses import replace
+
+import numpy as np
+
+from ._kernels._jit import run
+from ._kernels.scaling import dense_column_moments
+from ._loss import multinomial_gram, weighted_gram
+from ._solvers._problem import GLMProblem, MultinomialProblem
+from ._solvers._scaling import ColumnScaling
+
+FAN_IN = 8  # partial sums added per task of the reduction tree
+
+
+def is_dask(obj):
+    """Whether ``obj`` is a dask collection (array, dataframe, series), without importing dask."""
+    return obj is not None and hasattr(obj, "__dask_graph__") and hasattr(obj, "dask")
+
+
+def any_dask(*objects):
+    """Whether any of ``objects`` is a dask collection."""
+    return any(is_dask(obj) for obj in objects)
+
+
+def _modules():
+    try:
+        import dask
+        import dask.array as da
+    except ImportError as error:  # pragma: no cover - dask is in the test extra
+        raise ImportError(
+            "Fitting on dask collections needs dask: pip install 'skglmnn[dask]'."
+        ) from error
+    return dask, da
+
+
+# -- input ---------------------------------------------------------------------------
+
+
+def _as_dask_array(obj, name, row_chunks=None):
+    """``obj`` as a dask array: dask arrays as they are, dataframes and series through
+    ``to_dask_array`` (chunk lengths computed), in-memory arrays split into ``row_chunks``."""
+    dask, da = _modules()
+    if is_dask(obj):
+        if hasattr(obj, "to_dask_array"):  # a dask DataFrame or Series
+            return obj.to_dask_array(lengths=True)
+        if not isinstance(obj, da.Array):
+            raise TypeError(f"{name} is a {type(obj).__name__}; pass a dask array or dataframe.")
+        if any(np.isnan(size) for size in obj.chunks[0]):
+            obj = obj.compute_chunk_sizes()
+        return obj
+    array = np.asarray(obj)
+    if row_chunks is None:
+        return da.from_array(array)
+    return da.from_array(array, chunks=(row_chunks,) + array.shape[1:])
+
+
+def _float_dtype(dtype, name):
+    if dtype in (np.float32, np.float64):
+        return dtype
+    if dtype.kind in "biu":
+        return np.dtype(np.float64)
+    raise ValueError(f"{name} must be numeric; got dtype {dtype}.")
+
+
+class DaskData:
+    """X, y, sample_weight and offset as dask arrays with the same row chunks, persisted.
+
+    Parameters
+    ----------
+    X : dask array or dataframe of shape (n_samples, n_features)
+    y, sample_weight, offset : dask or in-memory array of shape (n_samples,), or None
+        In-memory ones are split into X's row chunks.
+    labels : bool, default=False
+        ``y`` holds class labels: kept in its own dtype (``set_codes`` replaces
+        it by class indices).
+
+    Attributes
+    ----------
+    X, y, sample_weight, offset : dask arrays (the last two may be None)
+    n_samples, n_features : int
+    dtype : numpy dtype
+        X's float dtype (integers become float64); y, weights and offset share it.
+    """
+
+    def __init__(self, X, y=None, sample_weight=None, offset=None, *, labels=False):
+        X = _as_dask_array(X, "X")
+        if X.ndim != 2:
+            raise ValueError(
+                f"Expected a 2-D array for X, got {X.ndim} dimension(s) with shape {X.shape}; "
+                "reshape a single feature with X.reshape(-1, 1)."
+            )
+        self.dtype = _float_dtype(X.dtype, "X")
+        X = X.astype(self.dtype) if X.dtype != self.dtype else X
+        if len(X.chunks[1]) > 1:  # a chunk is a block of whole rows
+            X = X.rechunk({1: -1})
+        self.n_samples, self.n_features = (int(s) for s in X.shape)
+        if self.n_samples == 0 or self.n_features == 0:
+            raise ValueError(f"X has shape {X.shape}: at least one sample and one feature needed.")
+        self.X = X
+        self.y = None if y is None else self._column(y, "y", labels)
+        self.sample_weight = self._column(sample_weight, "sample_weight")
+        self.offset = self._column(offset, "offset")
+
+    def _column(self, obj, name, labels=False):
+        if obj is None:
+            return None
+        chunks = self.X.chunks[0]
+        column = _as_dask_array(obj, name, chunks)
+        if column.ndim == 2 and column.shape[1] == 1:
+            column = column[:, 0]
+        if column.ndim != 1 or column.shape[0] != self.n_samples:
+            raise ValueError(
+                f"{name} must have shape ({self.n_samples},), one value per sample; got shape "
+                f"{column.shape}."
+            )
+        if not labels:
+            column = column.astype(_float_dtype(column.dtype, name)).astype(self.dtype)
+        return column.rechunk((chunks,)) if column.chunks[0] != chunks else column
+
+    def persist(self):
+        """Keep the chunks in the workers' memory for the iterations to come (in place)."""
+        dask, _ = _modules()
+        names = ("X", "y", "sample_weight", "offset")
+        present = [name for name in names if getattr(self, name) is not None]
+        arrays = dask.persist(*(getattr(self, name) for name in present))
+        for name, array in zip(present, arrays, strict=True):
+            setattr(self, name, array)
+        return self
+
+    def set_codes(self, classes):
+        """Replace labels ``y`` by their index in ``classes``, in X's dtype (lazy)."""
+        self.y = self.y.map_blocks(_codes, classes, self.dtype, dtype=self.dtype)
+
+    def blocks(self):
+        """One ``(X, y, sample_weight, offset)`` tuple of delayed chunks per block of rows."""
+        columns = [self.X.to_delayed()[:, 0]]
+        for array in (self.y, self.sample_weight, self.offset):
+            columns.append([None] * len(columns[0]) if array is None else array.to_delayed())
+        return list(zip(*columns, strict=True))
+
+    def map_reduce(self, func, *args, combine=None):
+        """``func(X, y, w, offset, *args)`` on every block, added up (or ``combine``d) in a tree.
+
+        ``func`` returns a tuple; entries are added elementwise (None stays None).
+        Runs on the active distributed client, or dask's default scheduler.
+        """
+        dask, _ = _modules()
+        from dask import delayed
+
+        combine = _add if combine is None else combine
+        parts = [delayed(func, pure=True)(*block, *args) for block in self.blocks()]
+        while len(parts) > 1:
+            parts = [delayed(_fold, pure=True)(combine, *parts[i : i + FAN_IN])
+                     for i in range(0, len(parts), FAN_IN)]  # fmt: skip
+        return dask.compute(parts[0])[0]
+
+
+def _codes(labels, classes, dtype):
+    return np.searchsorted(classes, labels).astype(dtype)
+
+
+def _add(a, b):
+    return tuple(None if x is None else x + y for x, y in zip(a, b, strict=True))
+
+
+def _fold(combine, *parts):
+    total = parts[0]
+    for part in parts[1:]:
+        total = combine(total, part)
+    return total
+
+
+# -- the first pass: checks, moments, targets ----------------------------------------
+
+
+class Moments:
+    """Weighted count, means and centred sums of squares of columns, mergeable.
+
+    Two blocks combine exactly (Chan, Golub and LeVeque's update), so the
+    variance of a column far from zero (a calendar year) keeps its digits.
+    """
+
+    def __init__(self, weight, mean, squares):
+        self.weight, self.mean, self.squares = weight, mean, squares
+
+    @classmethod
+    def of(cls, X, w):
+        """The moments of the columns of dense ``X`` with weights ``w`` (None: ones)."""
+        w = np.empty(0) if w is None else np.asarray(w, dtype=np.float64)
+        if X.shape[0] == 0:
+            return cls(0.0, np.zeros(X.shape[1]), np.zeros(X.shape[1]))
+        weight, first, second, x0 = run(X.size, dense_column_moments, X, w)
+        if weight <= 0:
+            return cls(0.0, np.zeros(X.shape[1]), np.zeros(X.shape[1]))
+        return cls(weight, x0 + first / weight, np.maximum(second - first**2 / weight, 0.0))
+
+    def __add__(self, other):
+        total = self.weight + other.weight
+        if total <= 0:
+            return self
+        delta = other.mean - self.mean
+        mean = self.mean + delta * (other.weight / total)
+        squares = self.squares + other.squares + delta**2 * (self.weight * other.weight / total)
+        return Moments(total, mean, squares)
+
+    def scaling(self, centre, ridge=0.0):
+        """The solvers' standardisation of these columns (``ColumnScaling.of``)."""
+        variance = self.squares / self.weight
+        if centre:
+            return ColumnScaling._centred(self.mean, variance, ridge)
+        return ColumnScaling._from_spread(variance + self.mean**2, None, ridge)
+
+
+class LabelCounts:
+    """Distinct labels and their weighted counts, mergeable."""
+
+    def __init__(self, labels, counts):
+        self.labels, self.counts = labels, counts
+
+    def __add__(self, other):
+        labels, inverse = np.unique(np.concatenate([self.labels, other.labels]),
+                                    return_inverse=True)  # fmt: skip
+        counts = np.bincount(inverse.ravel(), np.concatenate([self.counts, other.counts]),
+                             minlength=labels.size)  # fmt: skip
+        return LabelCounts(labels, counts)
+
+
+class Example:
+    """The count of values failing a check, and one of them, mergeable."""
+
+    def __init__(self, count=0, value=None):
+        self.count, self.value = count, value
+
+    @classmethod
+    def of(cls, values, bad):
+        count = int(np.count_nonzero(bad))
+        return cls(count, values[bad].flat[0] if count else None)
+
+    def __add__(self, other):
+        return Example(self.count + other.count,
+                       self.value if self.value is not None else other.value)  # fmt: skip
+
+
+def _block_summary(X, y, w, offset, y_interval, labels):
+    """Checks and sums of one block: (bad X, bad y, outside y, bad weights, bad offset,
+    moments, weight sum, nonzero weights, sum w y, sum w offset, labels)."""
+    X = np.ascontiguousarray(X)
+    bad_x = Example.of(X, ~np.isfinite(X))
+    ones = w is None
+    weights = np.ones(X.shape[0]) if ones else np.asarray(w, dtype=np.float64)
+    bad_w = Example(0) if ones else Example.of(weights, ~(np.isfinite(weights) & (weights >= 0)))
+    bad_o = Example(0) if offset is None else Example.of(offset, ~np.isfinite(offset))
+    wo = 0.0 if offset is None else float(np.dot(weights, offset))
+    if labels:
+        found, inverse = np.unique(y, return_inverse=True)
+        counts = LabelCounts(found, np.bincount(inverse.ravel(), weights, minlength=found.size))
+        bad_y, outside, wy = Example(0), Example(0), 0.0
+    else:
+        values = np.asarray(y, dtype=np.float64)
+        bad_y = Example.of(values, ~np.isfinite(values))
+        inside = y_interval.contains(values) if y_interval is not None else True
+        outside = Example.of(values, ~np.asarray(inside) & np.isfinite(values))
+        counts, wy = None, float(np.dot(weights, values))
+    moments = Moments.of(X, None if ones else weights)
+    return (bad_x, bad_y, outside, bad_w, bad_o, moments, float(weights.sum()),
+            int(np.count_nonzero(weights)), wy, wo, counts)  # fmt: skip
+
+
+class Summary:
+    """What the first pass over the data found (``summarise``).
+
+    Attributes
+    ----------
+    moments : Moments
+    weight_sum : float
+    nonzero_weights : int
+    y_mean, offset_mean : float
+        Weighted means (0 without offset).
+    labels : LabelCounts or None
+    """
+
+    def __init__(self, parts):
+        (_, _, _, _, _, self.moments, self.weight_sum, self.nonzero_weights, wy, wo,
+         self.labels) = parts  # fmt: skip
+        total = self.weight_sum if self.weight_sum > 0 else 1.0
+        self.y_mean, self.offset_mean = wy / total, wo / total
+
+
+def summarise(data, family=None, labels=False):
+    """Check every block of ``data`` and compute what the fit needs before it starts.
+
+    Raises the same errors as the in-memory checks: NaN or inf in X, y, weights
+    or offset; y outside the family's domain; negative weights; weights summing
+    to zero.
+
+    Parameters
+    ----------
+    data : DaskData
+    family : Family, optional
+        Its ``y_interval`` is checked (regressors).
+    labels : bool, default=False
+        y holds class labels: count them instead.
+
+    Returns
+    -------
+    summary : Summary
+    """
+    interval = None if family is None else family.y_interval
+    parts = data.map_reduce(_block_summary, interval, labels, combine=_add)
+    bad_x, bad_y, outside, bad_w, bad_o = parts[:5]
+    for name, bad in (("X", bad_x), ("y", bad_y), ("offset", bad_o)):
+        if bad.count:
+            raise ValueError(
+                f"Input {name} contains NaN or infinity: {bad.count} value(s) (for example "
+                f"{bad.value!r}); remove or impute them before fitting."
+            )
+    if bad_w.count:
+        raise ValueError(
+            f"sample_weight must be finite and non-negative; {bad_w.count} value(s) are not "
+            f"(for example {bad_w.value!r})."
+        )
+    if outside.count:
+        raise ValueError(
+            f"The {family!r} family needs y in {family.y_interval}; {outside.count} of "
+            f"{data.n_samples} values fall outside (for example {outside.value:g})."
+        )
+    summary = Summary(parts)
+    if not summary.weight_sum > 0:
+        raise ValueError("The sample weights sum to zero; at least one must be positive.")
+    return summary
+
+
+# -- problems whose sweeps run on the workers ----------------------------------------
+
+
+def _glm_block(X, y, w, offset, loss, coef, intercept, shift, curvature):
+    X = np.ascontiguousarray(X)
+    value, grad, hess = loss.loss_gradient(X, y, coef, intercept, w, offset, curvature, shift)
+    return value, grad, (weighted_gram(X, hess, shift) if curvature else None)
+
+
+def _start_block(X, y, w, offset, family, link, shift, y_mean):
+    bad, rhs, fisher = GLMProblem.start_terms(np.ascontiguousarray(X), y, w, offset, family,
+                                              link, shift, y_mean)  # fmt: skip
+    if bad:
+        return 1, None, None
+    return 0, rhs, weighted_gram(np.ascontiguousarray(X), fisher.astype(X.dtype), shift)
+
+
+class _Distributed:
+    """What a problem on ``DaskData`` changes: sums over blocks instead of sweeps."""
+
+    distributed = True
+    uses_fused_sweep = False  # the client's BLAS only sees (p + 1)^2 matrices
+
+    def _distributed_setup(self, data, summary):
+        self.data, self.summary = data, summary
+
+    def _total_weight(self, sample_weight):
+        return float(self.summary.weight_sum)
+
+    def _column_scaling(self, X, sample_weight, centre):
+        return self.summary.moments.scaling(centre, ridge=self.alpha)
+
+    def _raw_hessian(self, state):
+        return np.array(state, dtype=np.float64)  # summed on the workers with the gradient
+
+
+class DaskGLMProblem(_Distributed, GLMProblem):
+    """:class:`~skglmnn._solvers.GLMProblem` on dask data (one linear predictor).
+
+    The curvature state is the summed ``[X - c, 1]^T W [X - c, 1]`` itself,
+    formed in the same pass as the loss and gradient.
+
+    Parameters
+    ----------
+    loss : GLMLoss
+    data : DaskData
+    summary : Summary
+    alpha, fit_intercept, l1, intercept_penalty
+        As for ``GLMProblem``.
+    """
+
+    def __init__(self, loss, data, summary, alpha, fit_intercept, *, l1=0.0,
+                 intercept_penalty=(0.0, 0.0)):  # fmt: skip
+        self._distributed_setup(data, summary)
+        self.loss = loss
+        self.y, self.offset = data.y, data.offset
+        self._setup(data.X, data.sample_weight, alpha, l1, fit_intercept, intercept_penalty, True)
+
+    def _loss_gradient(self, coef, intercept, curvature):
+        loss, grad, gram = self.data.map_reduce(
+            _glm_block, self.loss, np.ascontiguousarray(coef[0]), float(intercept[0]),
+            self.scaling.shift, curvature,
+        )  # fmt: skip
+        return loss, grad[None, :], gram
+
+    def _means(self):
+        return self.summary.y_mean, self.summary.offset_mean
+
+    def _start_system(self):
+        family, link = self.loss.family, self.loss.link
+        bad, rhs, gram = self.data.map_reduce(_start_block, family, link, self.scaling.shift,
+                                              self.summary.y_mean)  # fmt: skip
+        return (None, None) if bad else (rhs, gram)
+
+    def linear_predictor(self, theta):
+        """``eta`` at ``theta`` as a lazy dask array (offset included)."""
+        coef, intercept = self.to_original(theta)
+        return _linear_predictor(self.data, coef[0], float(intercept[0]))
+
+
+def _multinomial_block(X, y, w, offset, loss, coef, intercept, raw_intercept, shift, curvature):
+    X = np.ascontiguousarray(X)
+    value, grad = loss.loss_gradient(X, y, coef, raw_intercept, w)
+    gram = multinomial_gram(X, coef, intercept, w, shift) if curvature else None
+    return value, grad, gram
+
+
+class DaskMultinomialProblem(_Distributed, MultinomialProblem):
+    """:class:`~skglmnn._solvers.MultinomialProblem` on dask data (y: class codes)."""
+
+    def __init__(self, data, summary, alpha, fit_intercept, n_classes, *, l1=0.0):
+        self._distributed_setup(data, summary)
+        MultinomialProblem.__init__(self, data.X, data.y, data.sample_weight, alpha,
+                                    fit_intercept, n_classes, l1=l1)  # fmt: skip
+
+    def _loss_gradient(self, coef, intercept, curvature):
+        shift = self.scaling.shift
+        raw_intercept = intercept if shift is None else intercept - coef @ shift
+        loss, grad, gram = self.data.map_reduce(
+            _multinomial_block, self.loss, np.ascontiguousarray(coef), intercept, raw_intercept,
+            shift, curvature,
+        )  # fmt: skip
+        if shift is not None:
+            grad[:, :-1] -= np.outer(grad[:, -1], shift)
+        return loss, grad, gram
+
+    def _class_counts(self):
+        return self.summary.labels.counts
+
+
+def make_dask_problem(data, summary, *, family=None, link=None, n_classes=None, alpha=0.0,
+                      l1=0.0, fit_intercept=True, intercept_penalty=(0.0, 0.0)):  # fmt: skip
+    """The distributed problem for a GLM or a K-class multinomial model (``make_problem``)."""
+    from ._loss import GLMLoss
+
+    if n_classes is not None and n_classes > 2:
+        return DaskMultinomialProblem(data, summary, alpha, fit_intercept, n_classes, l1=l1)
+    return DaskGLMProblem(GLMLoss(family, link), data, summary, alpha, fit_intercept, l1=l1,
+                          intercept_penalty=intercept_penalty)  # fmt: skip
+
+
+# -- separation, checked block by block ----------------------------------------------
+
+
+def _separation_block(X, y, w, offset, link, coef, intercept):
+    eta = np.asarray(X, dtype=np.float64) @ coef + intercept
+    if offset is not None:
+        eta = eta + offset
+    keep = np.ones(len(y), dtype=bool) if w is None else np.asarray(w) > 0
+    y, eta = np.asarray(y, dtype=np.float64)[keep], eta[keep]
+    fractional = int(np.count_nonzero((y > 0) & (y < 1)))
+    top0 = eta[y == 0].max(initial=-np.inf)
+    bottom1 = eta[y == 1].min(initial=np.inf)
+    mu = link.inverse(eta)
+    smallest = float(np.min(np.minimum(mu, 1 - mu), initial=1.0))
+    return fractional, top0, bottom1, smallest, int((y == 0).any()), int((y == 1).any())
+
+
+def _separation_combine(a, b):
+    return (a[0] + b[0], max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3]), a[4] | b[4],
+            a[5] | b[5])  # fmt: skip
+
+
+def separation(problem, theta):
+    """``(complete, smallest)`` for a binary problem on dask data.
+
+    ``complete``: a threshold on the fitted linear predictor splits the 0s from
+    the 1s (the test of ``BinomialFamily.separated``); ``smallest``: the
+    smallest fitted probability of either class.  Quasi-complete separation
+    needs the in-memory linear programme, which is not run on dask data.
+    """
+    coef, intercept = problem.to_original(theta)
+    fractional, top0, bottom1, smallest, zeros, ones = problem.data.map_reduce(
+        _separation_block, problem.loss.link, coef[0], float(intercept[0]),
+        combine=_separation_combine,
+    )  # fmt: skip
+    complete = not fractional and bool(zeros and ones) and top0 < bottom1
+    return complete, smallest
+
+
+# -- predictions ---------------------------------------------------------------------
+
+
+def _linear_predictor(data, coef, intercept):
+    eta = data.X @ np.asarray(coef, dtype=data.dtype) + data.dtype.type(intercept)
+    return eta if data.offset is None else eta + data.offset
+
+
+def check_features(estimator, X, reset):
+    """Set (``reset``) or check ``n_features_in_`` and ``feature_names_in_`` from a dask
+    array or dataframe, as ``validate_data`` does for in-memory input."""
+    from sklearn.utils.validation import _check_feature_names, _check_n_features
+
+    if hasattr(X, "columns"):  # a dask DataFrame: its empty pandas template has the names
+        template = X._meta
+    else:
+        if getattr(X, "ndim", 2) != 2:
+            raise ValueError(f"Expected a 2-D array for X, got shape {X.shape}.")
+        template = np.empty((0, X.shape[1]))
+    _check_feature_names(estimator, template, reset=reset)
+    _check_n_features(estimator, template, reset=reset)
+
+
+def _apply_rows(X, offset, method, estimator):
+    with warnings.catch_warnings():  # names were checked once on the client
+        warnings.filterwarnings("ignore", message="X does not have valid feature names")
+        return getattr(estimator, method)(X, **({} if offset is None else {"offset": offset}))
+
+
+def map_rows(estimator, method, X, offset=None, columns=None, dtype=None):
+    """``estimator.<method>(X_chunk, offset=offset_chunk)`` on every row chunk: a lazy array.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+    method : str
+        ``"predict"``, ``"predict_proba"``, ``"transform"``...
+    X : dask array or dataframe
+    offset : dask or in-memory array, optional
+    columns : int or None
+        Columns of the result (None: a 1-D result per row).
+    dtype : numpy dtype, optional
+        The result's dtype (default: X's float dtype).
+
+    Returns
+    -------
+    result : dask array
+    """
+    _, da = _modules()
+    check_features(estimator, X, reset=False)
+    X = _as_dask_array(X, "X")
+    if len(X.chunks[1]) > 1:
+        X = X.rechunk({1: -1})
+    dtype = dtype or _float_dtype(X.dtype, "X")
+    chunks = (X.chunks[0],) if columns is None else (X.chunks[0], (columns,))
+    drop = [1] if columns is None else []
+    if offset is None:
+        return X.map_blocks(_apply_rows, None, method, estimator, chunks=chunks, drop_axis=drop,
+                            dtype=dtype)  # fmt: skip
+    offset = _as_dask_array(offset, "offset", X.chunks[0])
+    if offset.ndim != 1 or offset.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"offset must have shape ({X.shape[0]},), one value per sample; got shape "
+            f"{offset.shape}."
+        )
+    offset = offset.rechunk((X.chunks[0],))[:, None]
+    return da.map_blocks(_apply_offset_rows, X, offset, method, estimator, chunks=chunks,
+                         drop_axis=drop, dtype=dtype)  # fmt: skip
+
+
+def _apply_offset_rows(X, offset, method, estimator):
+    return _apply_rows(X, offset[:, 0], method, estimator)
+
+
+def output_template(out):
+    """``out`` without its row data (design, y, weights, offset): what a block's task gets."""
+    return replace(out, design=None, y=None, weights=None, offset=None)
+
+
+def map_outputs(data, template, func, *args, combine=None):
+    """``func(out_block, *args)`` over the row blocks of an :class:`OutputGLM` on dask data.
+
+    ``template`` is the output GLM without its rows (``output_template``);
+    each block's task fills in its chunk of the design, y, weights and offset.
+    """
+    return data.map_reduce(_output_block, template, func, *args, combine=combine)
+
+
+def _output_block(X, y, w, offset, template, func, *args):
+    out = replace(template, design=np.ascontiguousarray(X), y=np.asarray(y, dtype=np.float64),
+                  weights=None if w is None else np.asarray(w, dtype=np.float64),
+                  offset=None if offset is None else np.asarray(offset, dtype=np.float64))
+    return func(out, *args)
+
+
+def _score_block(y, mu, w, family):
+    y = np.asarray(y, dtype=np.float64)
+    family.check_y(y)
+    w = np.ones_like(y) if w is None else np.asarray(w, dtype=np.float64)
+    return np.array([[float(w @ family.unit_deviance(y, mu)), float(w.sum()), float(w @ y)]])
+
+
+def _null_block(y, w, family, parts):
+    y = np.asarray(y, dtype=np.float64)
+    ybar = parts[2] / parts[1]
+    return np.array([family.deviance(y, np.full_like(y, ybar), w)])
+
+
+def deviance_score(estimator, X, y, sample_weight=None, offset=None):
+    """D^2 of a fitted GLM on dask data, lazily: a 0-d dask array (``GLMRegressor.score``)."""
+    _, da = _modules()
+    mu = map_rows(estimator, "predict", X, offset, dtype=np.float64)
+    rows = (mu.chunks[0],)
+    y = _as_dask_array(y, "y", rows[0])
+    if y.ndim != 1 or y.shape[0] != mu.shape[0]:
+        raise ValueError(f"y has shape {y.shape}, but X has {mu.shape[0]} samples.")
+    y = y.rechunk(rows)
+    w = None if sample_weight is None else _as_dask_array(sample_weight, "sample_weight",
+                                                           rows[0]).rechunk(rows)  # fmt: skip
+    family = estimator.family_
+    parts = da.map_blocks(_score_block, y, mu, w, family, new_axis=1, chunks=((1,) * len(rows[0]),
+                          (3,)), dtype=np.float64).sum(axis=0)  # fmt: skip
+    null = da.map_blocks(_null_block, y, w, family, parts, chunks=((1,) * len(rows[0]),),
+                         dtype=np.float64).sum()  # fmt: skip
+    return 1.0 - parts[0] / null
