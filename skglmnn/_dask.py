@@ -154,6 +154,12 @@ class DaskData:
         """Replace labels ``y`` by their index in ``classes``, in X's dtype (lazy)."""
         self.y = self.y.map_blocks(_codes, classes, self.dtype, dtype=self.dtype)
 
+    def weigh_classes(self, per_class):
+        """Multiply the sample weights by the weight of each sample's class (y: codes; lazy)."""
+        factor = self.y.map_blocks(_class_factor, np.asarray(per_class, dtype=self.dtype),
+                                   dtype=self.dtype)  # fmt: skip
+        self.sample_weight = factor if self.sample_weight is None else self.sample_weight * factor
+
     def blocks(self):
         """One ``(X, y, sample_weight, offset)`` tuple of delayed chunks per block of rows."""
         columns = [self.X.to_delayed()[:, 0]]
@@ -180,6 +186,10 @@ class DaskData:
 
 def _codes(labels, classes, dtype):
     return np.searchsorted(classes, labels).astype(dtype)
+
+
+def _class_factor(codes, per_class):
+    return per_class[codes.astype(np.intp)]
 
 
 def _add(a, b):
@@ -460,7 +470,7 @@ class DaskMultinomialProblem(_Distributed, MultinomialProblem):
         return loss, grad, gram
 
     def _class_counts(self):
-        return self.summary.labels.counts
+        return self.summary.class_counts
 
 
 def make_dask_problem(data, summary, *, family=None, link=None, n_classes=None, alpha=0.0,
@@ -638,3 +648,25 @@ def deviance_score(estimator, X, y, sample_weight=None, offset=None):
     null = da.map_blocks(_null_block, y, w, family, parts, chunks=((1,) * len(rows[0]),),
                          dtype=np.float64).sum()  # fmt: skip
     return 1.0 - parts[0] / null
+
+
+def _hits_block(y, predicted, w):
+    hits = np.asarray(y) == np.asarray(predicted)
+    w = np.ones(hits.shape) if w is None else np.asarray(w, dtype=np.float64)
+    return np.array([[float(w @ hits), float(w.sum())]])
+
+
+def accuracy(estimator, X, y, sample_weight=None, offset=None):
+    """The (weighted) share of correct predictions on dask data, lazily: a 0-d dask array."""
+    _, da = _modules()
+    predicted = map_rows(estimator, "predict", X, offset, dtype=estimator.classes_.dtype)
+    rows = predicted.chunks[0]
+    y = _as_dask_array(y, "y", rows)
+    if y.ndim != 1 or y.shape[0] != predicted.shape[0]:
+        raise ValueError(f"y has shape {y.shape}, but X has {predicted.shape[0]} samples.")
+    w = None if sample_weight is None else _as_dask_array(sample_weight, "sample_weight",
+                                                           rows).rechunk((rows,))  # fmt: skip
+    chunks = ((1,) * len(rows), (2,))
+    parts = da.map_blocks(_hits_block, y.rechunk((rows,)), predicted, w, new_axis=1,
+                          chunks=chunks, dtype=np.float64).sum(axis=0)  # fmt: skip
+    return parts[0] / parts[1]

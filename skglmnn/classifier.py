@@ -15,6 +15,16 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._dask import (
+    DaskData,
+    accuracy,
+    any_dask,
+    check_features,
+    is_dask,
+    make_dask_problem,
+    map_rows,
+    summarise,
+)
 from ._fit import fit_problem
 from ._loss import MultinomialLoss
 from ._solvers import make_problem
@@ -146,6 +156,9 @@ class LabelsFromProbabilitiesMixin:
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
+        if any_dask(X, offset):
+            check_is_fitted(self)
+            return map_rows(self, "predict_log_proba", X, offset, len(self.classes_), np.float64)
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X, offset))
 
@@ -162,7 +175,31 @@ class LabelsFromProbabilitiesMixin:
         labels : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
+        if any_dask(X, offset):
+            return map_rows(self, "predict", X, offset, dtype=self.classes_.dtype)
         return self.classes_[np.argmax(self.predict_proba(X, offset), axis=1)]
+
+    def score(self, X, y, sample_weight=None, offset=None):
+        """Mean accuracy of ``predict(X)`` against ``y`` (weighted by ``sample_weight``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+        offset : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+            A lazy 0-d dask array when the input is a dask collection.
+        """
+        from sklearn.metrics import accuracy_score
+
+        if any_dask(X, y, sample_weight, offset):
+            check_is_fitted(self)
+            return accuracy(self, X, y, sample_weight, offset)
+        return accuracy_score(y, self.predict(X, offset), sample_weight=sample_weight)
 
 
 def _check_solver(solver, penalty, dual):
@@ -437,18 +474,27 @@ class GLMClassifier(LabelsFromProbabilitiesMixin, InferenceMixin, ClassifierMixi
         """
         self._validate_params()
         l1_ratio, C = self._resolve_penalty()
+        if any_dask(X, y, sample_weight, offset):  # the rows stay on the workers
+            rows, summary, link = self._prepare_dask(X, y, sample_weight, offset)
+            l2, l1 = self._strengths(l1_ratio, C, summary.weight_sum)
+            problem = make_dask_problem(
+                rows, summary, family=BinomialFamily(), link=link,
+                n_classes=len(self.classes_), alpha=l2, l1=l1, fit_intercept=self.fit_intercept,
+                intercept_penalty=(self._intercept_penalty(l2), self._intercept_penalty(l1)),
+            )  # fmt: skip
+            data = (rows.X, rows.y, rows.y, rows.sample_weight, rows.offset, link, None)
+            return self._solve(data, problem, self._initial_theta(problem), l1_ratio, C)
         data = self._prepare(X, y, sample_weight, offset)
         problem = self._problem(data, l1_ratio, C)
         return self._solve(data, problem, self._initial_theta(problem), l1_ratio, C)
 
-    def _prepare(self, X, y, sample_weight, offset):
-        """``(X, y, codes, weights, offset, link, sample_weight)`` validated; sets classes_."""
-        X, y = validate_data(
-            self, X, y, accept_sparse=SPARSE_FORMATS, dtype=FLOAT_DTYPES, y_numeric=False
-        )
-        check_classification_targets(y)
-        self.classes_, codes = encode_labels(y)
-        n_classes = len(self.classes_)
+    def _strengths(self, l1_ratio, C, weight_sum):
+        """``(l2, l1)``: the objective's penalty strengths for ``C`` on ``weight_sum``."""
+        alpha = 0.0 if np.isinf(C) else 1.0 / (C * weight_sum)
+        return alpha * (1 - l1_ratio), alpha * l1_ratio
+
+    def _check_link(self, n_classes):
+        """The link object, checked against the number of classes."""
         if n_classes < 2:
             raise ValueError(
                 "This solver needs samples of at least 2 classes in the data, but the data "
@@ -466,6 +512,50 @@ class GLMClassifier(LabelsFromProbabilitiesMixin, InferenceMixin, ClassifierMixi
                 f"link={link.name!r} does not map to probabilities for every linear predictor; "
                 f"use one of {', '.join(BINARY_LINKS)}."
             )
+        return link
+
+    def _prepare_dask(self, X, y, sample_weight, offset):
+        """``(rows, summary, link)`` for dask input: checked, persisted, y as class codes and
+        the class weights folded into the sample weights; sets ``classes_``."""
+        rows = DaskData(X, y, sample_weight, offset, labels=True)
+        check_features(self, X, reset=True)
+        summary = summarise(rows.persist(), labels=True)
+        labels = summary.labels
+        check_classification_targets(labels.labels)
+        self.classes_ = labels.labels
+        n_classes = len(self.classes_)
+        link = self._check_link(n_classes)
+        if offset is not None and n_classes > 2:
+            raise ValueError("offset is supported for binary problems only.")
+        rows.set_codes(self.classes_)
+        counts = labels.counts
+        if self.class_weight is not None:
+            per_class = compute_class_weight(self.class_weight, classes=self.classes_,
+                                             y=self.classes_, sample_weight=counts)  # fmt: skip
+            rows.weigh_classes(per_class)
+            counts = counts * per_class
+        if np.count_nonzero(counts > 0) < 2:
+            raise ValueError(
+                "The sample weights leave only one class with positive weight "
+                f"({self.classes_[np.argmax(counts)]!r}); a classifier needs at least 2 classes."
+            )
+        rows.persist()
+        if self.class_weight is not None:  # the column moments under the combined weights
+            summary = summarise(rows, labels=True)
+        summary.class_counts = counts
+        if n_classes == 2:  # the binary problem's y is the code of classes_[1]
+            summary.y_mean = counts[1] / counts.sum()
+        return rows, summary, link
+
+    def _prepare(self, X, y, sample_weight, offset):
+        """``(X, y, codes, weights, offset, link, sample_weight)`` validated; sets classes_."""
+        X, y = validate_data(
+            self, X, y, accept_sparse=SPARSE_FORMATS, dtype=FLOAT_DTYPES, y_numeric=False
+        )
+        check_classification_targets(y)
+        self.classes_, codes = encode_labels(y)
+        n_classes = len(self.classes_)
+        link = self._check_link(n_classes)
         weights = self._combined_weights(X, y, sample_weight)
         if weights is not None:
             weighted_classes = np.unique(y[weights > 0])
@@ -484,8 +574,7 @@ class GLMClassifier(LabelsFromProbabilitiesMixin, InferenceMixin, ClassifierMixi
         X, _, codes, data_weights, offset, link, _ = data
         weights = data_weights if weights is None else weights
         weight_sum = X.shape[0] if weights is None else float(weights.sum(dtype=np.float64))
-        alpha = 0.0 if np.isinf(C) else 1.0 / (C * weight_sum)
-        l2, l1 = alpha * (1 - l1_ratio), alpha * l1_ratio
+        l2, l1 = self._strengths(l1_ratio, C, weight_sum)
         return make_problem(
             X, codes, weights, offset, family=BinomialFamily(), link=link,
             n_classes=len(self.classes_), alpha=l2, l1=l1, fit_intercept=self.fit_intercept,
@@ -524,26 +613,34 @@ class GLMClassifier(LabelsFromProbabilitiesMixin, InferenceMixin, ClassifierMixi
         self._penalty = (l1_ratio, C)
         # the deviance from the solver's last objective saves a pass over X
         deviance = 2.0 * problem.weight_sum * result.loss
+        if getattr(problem, "distributed", False):  # y: class codes, weights: combined
+            self._fit_inference(X, y, problem.sample_weight, offset, deviance=deviance,
+                                rows=problem)  # fmt: skip
+            return self
         self._fit_inference(X, y, sample_weight, offset, deviance=deviance)
         return self
 
     def _output_glm(self, X, y, sample_weight, offset):
         """The fitted GLM as :mod:`skglmnn.inference` sees it (liblinear's intercept
         penalty, if any, is not part of it: the intercept is treated as free)."""
-        weights = self._combined_weights(X, y, sample_weight)
-        if np.array_equal(self.classes_, np.arange(len(self.classes_))):
-            codes = np.asarray(y, dtype=np.float64)  # labels 0..K-1 are their own codes
+        if is_dask(X):  # the fit's rows on the workers: class codes and combined weights
+            codes, weights = y, sample_weight
+            weight_sum = X.shape[0] if weights is None else float(weights.sum())
         else:
-            codes = np.searchsorted(self.classes_, y).astype(np.float64)
-        l1_ratio, C = self._penalty
-        weight_sum = X.shape[0] if weights is None else float(weights.sum())
-        alpha = 0.0 if np.isinf(C) else 1.0 / (C * weight_sum)
+            weights = self._combined_weights(X, y, sample_weight)
+            if np.array_equal(self.classes_, np.arange(len(self.classes_))):
+                codes = np.asarray(y, dtype=np.float64)  # labels 0..K-1 are their own codes
+            else:
+                codes = np.searchsorted(self.classes_, y).astype(np.float64)
+            weight_sum = X.shape[0] if weights is None else float(weights.sum())
+            offset = check_offset(offset, X)
+        l2, l1 = self._strengths(*self._penalty, weight_sum)
         binary = len(self.classes_) == 2
         return OutputGLM(
-            X, codes, weights, check_offset(offset, X), self.coef_[0] if binary else self.coef_,
+            X, codes, weights, offset, self.coef_[0] if binary else self.coef_,
             self.intercept_[0] if binary else self.intercept_, self.fit_intercept,
-            self.family_, self.link_ if binary else None, alpha * (1 - l1_ratio),
-            alpha * l1_ratio, feature_names(self, X.shape[1]), self.classes_,
+            self.family_, self.link_ if binary else None, l2, l1,
+            feature_names(self, X.shape[1]), self.classes_,
         )  # fmt: skip
 
     def _combined_weights(self, X, y, sample_weight):
@@ -587,6 +684,9 @@ class GLMClassifier(LabelsFromProbabilitiesMixin, InferenceMixin, ClassifierMixi
         eta : ndarray
         """
         check_is_fitted(self)
+        if any_dask(X, offset):
+            columns = None if len(self.classes_) == 2 else len(self.classes_)
+            return map_rows(self, "linear_predictor", X, offset, columns)
         X = validate_data(self, X, accept_sparse=SPARSE_FORMATS, dtype=FLOAT_DTYPES, reset=False)
         offset = check_offset(offset, X)
         coef = self.coef_.toarray() if sp.issparse(self.coef_) else self.coef_
@@ -614,6 +714,10 @@ class GLMClassifier(LabelsFromProbabilitiesMixin, InferenceMixin, ClassifierMixi
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
+        if any_dask(X, offset):
+            check_is_fitted(self)
+            columns = None if len(self.classes_) == 2 else len(self.classes_)
+            return map_rows(self, "decision_function", X, offset, columns)
         eta = self.linear_predictor(X, offset)
         if eta.ndim == 1:
             eta = eta - eta.dtype.type(self.link_.link(0.5))
@@ -631,6 +735,9 @@ class GLMClassifier(LabelsFromProbabilitiesMixin, InferenceMixin, ClassifierMixi
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
+        if any_dask(X, offset):
+            check_is_fitted(self)
+            return map_rows(self, "predict_proba", X, offset, len(self.classes_))
         return class_probabilities(self.linear_predictor(X, offset), self.link_)
 
     def sparsify(self):
