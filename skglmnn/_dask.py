@@ -74,6 +74,11 @@ def _as_dask_array(obj, name, row_chunks=None):
     array = np.asarray(obj)
     if row_chunks is None:
         return da.from_array(array)
+    if array.ndim == 0 or array.shape[0] != sum(row_chunks):
+        raise ValueError(
+            f"{name} must have shape ({sum(row_chunks)},), one value per sample; got shape "
+            f"{array.shape}."
+        )
     return da.from_array(array, chunks=(row_chunks,) + array.shape[1:])
 
 
@@ -487,7 +492,7 @@ def make_dask_problem(data, summary, *, family=None, link=None, n_classes=None, 
 # -- separation, checked block by block ----------------------------------------------
 
 
-def _separation_block(X, y, w, offset, link, coef, intercept):
+def _separation_block(X, y, w, offset, coef, intercept):
     eta = np.asarray(X, dtype=np.float64) @ coef + intercept
     if offset is not None:
         eta = eta + offset
@@ -496,31 +501,20 @@ def _separation_block(X, y, w, offset, link, coef, intercept):
     fractional = int(np.count_nonzero((y > 0) & (y < 1)))
     top0 = eta[y == 0].max(initial=-np.inf)
     bottom1 = eta[y == 1].min(initial=np.inf)
-    mu = link.inverse(eta)
-    smallest = float(np.min(np.minimum(mu, 1 - mu), initial=1.0))
-    return fractional, top0, bottom1, smallest, int((y == 0).any()), int((y == 1).any())
+    return fractional, top0, bottom1, int((y == 0).any()), int((y == 1).any())
 
 
 def _separation_combine(a, b):
-    return (a[0] + b[0], max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3]), a[4] | b[4],
-            a[5] | b[5])  # fmt: skip
+    return a[0] + b[0], max(a[1], b[1]), min(a[2], b[2]), a[3] | b[3], a[4] | b[4]
 
 
 def separation(problem, theta):
-    """``(complete, smallest)`` for a binary problem on dask data.
-
-    ``complete``: a threshold on the fitted linear predictor splits the 0s from
-    the 1s (the test of ``BinomialFamily.separated``); ``smallest``: the
-    smallest fitted probability of either class.  Quasi-complete separation
-    needs the in-memory linear programme, which is not run on dask data.
-    """
+    """Whether a threshold on the fitted linear predictor splits the 0s from the 1s of a
+    binary problem on dask data (the test of ``BinomialFamily.separated``, block by block)."""
     coef, intercept = problem.to_original(theta)
-    fractional, top0, bottom1, smallest, zeros, ones = problem.data.map_reduce(
-        _separation_block, problem.loss.link, coef[0], float(intercept[0]),
-        combine=_separation_combine,
-    )  # fmt: skip
-    complete = not fractional and bool(zeros and ones) and top0 < bottom1
-    return complete, smallest
+    fractional, top0, bottom1, zeros, ones = problem.data.map_reduce(
+        _separation_block, coef[0], float(intercept[0]), combine=_separation_combine)
+    return not fractional and bool(zeros and ones) and top0 < bottom1
 
 
 # -- predictions ---------------------------------------------------------------------

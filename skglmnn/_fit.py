@@ -133,21 +133,11 @@ def _separated(problem, theta):
 
 
 def _separated_blocks(problem, theta, family):
-    """The separation check on dask data: the complete test block by block; the linear
-    programme for quasi-complete separation needs the rows in memory, so a fitted
-    probability within ``SUSPICIOUS`` of 0 or 1 gets a warning that says so."""
+    """The complete-separation test on dask data, block by block.  Quasi-complete
+    separation needs a linear programme over all rows in memory: not run on dask data
+    (the user guide says so)."""
     if problem.n_outputs > 1 or not isinstance(family, BinomialFamily):
         return False
     from ._dask import separation
 
-    complete, smallest = separation(problem, theta)
-    if not complete and smallest <= SUSPICIOUS:
-        warnings.warn(
-            f"A fitted probability is {smallest:.2g} from 0 or 1 in an unpenalised fit: the "
-            "data may be quasi-completely separated (then the maximum likelihood estimate "
-            "does not exist). The exact check needs the rows in memory; on dask data it is "
-            "not run. Add a penalty (alpha > 0, finite C) for a unique answer.",
-            ConvergenceWarning,
-            stacklevel=4,
-        )
-    return complete
+    return separation(problem, theta)

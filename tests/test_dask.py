@@ -1,0 +1,225 @@
+"""Fits on dask collections equal the in-memory fits of the same rows.
+
+A module-scoped ``LocalCluster`` (two worker processes with one thread each,
+listening on 127.0.0.1 only) runs the fits; it is closed at the end of the
+module.  The in-memory fit of the same data is the reference: the distributed
+fit runs the same solver on the same sums, added in another order, so the two
+agree far below the solver tolerance -- 1e-8 relative is asserted for
+coefficients, deviance and standard errors.
+"""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+from skglmnn import GLMClassifier, GLMRegressor
+from skglmnn._testing import make_tabular
+
+da = pytest.importorskip("dask.array")
+dd = pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("distributed")
+
+RTOL = 1e-8
+TOL = 1e-10  # the solvers' tolerance: both fits run to it
+CHUNK = 700
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address=None, worker_dashboard_address=None, timeout="60s",
+    )  # fmt: skip
+    with distributed.Client(cluster, timeout="60s") as c:
+        yield c
+    cluster.close(timeout=30)
+
+
+def _rows(*arrays, chunk=CHUNK):
+    return [None if a is None else da.from_array(a, chunks=(chunk,) + a.shape[1:])
+            for a in arrays]  # fmt: skip
+
+
+def _close(a, b, rtol=RTOL, what=""):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    assert np.array_equal(np.isnan(a), np.isnan(b)), what  # L1 zeros have no errors
+    a, b = a[~np.isnan(a)], b[~np.isnan(b)]
+    scale = max(np.max(np.abs(b), initial=0.0), 1e-300)
+    assert np.max(np.abs(a - b), initial=0.0) <= rtol * scale, f"{what}: {a} vs {b}"
+
+
+def _same_fit(distributed_fit, memory_fit, rtol=RTOL, tables=True):
+    _close(distributed_fit.coef_, memory_fit.coef_, rtol, "coef_")
+    _close(distributed_fit.intercept_, memory_fit.intercept_, rtol, "intercept_")
+    for name in ("deviance_", "null_deviance_", "dispersion_", "loglik_", "aic_"):
+        if np.isfinite(getattr(memory_fit, name)):
+            _close(getattr(distributed_fit, name), getattr(memory_fit, name), rtol, name)
+    # the last iterations are decided by rounding, which the order of the sums changes
+    assert abs(int(np.max(distributed_fit.n_iter_)) - int(np.max(memory_fit.n_iter_))) <= 2
+    assert distributed_fit.df_resid_ == pytest.approx(memory_fit.df_resid_, rel=1e-12)
+    if tables:
+        a, b = distributed_fit.coef_table(), memory_fit.coef_table()
+        assert list(a.index) == list(b.index)
+        _close(a["std_error"], b["std_error"], rtol, "std_error")
+
+
+REGRESSION_CASES = [
+    ("normal", "identity"), ("poisson", "log"), ("gamma", "log"), ("gamma", "inverse"),
+    ("inverse_gaussian", "log"), ("tweedie(1.5)", "log"), ("negative_binomial(0.5)", "log"),
+    ("binomial", "probit"), ("poisson", "sqrt"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("family, link", REGRESSION_CASES)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_regressor_equals_the_in_memory_fit(client, family, link, weighted):
+    X, y, *_ = make_tabular(2000, 7, family, link, seed=3)
+    rng = np.random.default_rng(0)
+    w = rng.uniform(0.2, 3.0, len(y)) if weighted else None
+    offset = rng.normal(0, 0.05, len(y)) if family != "binomial" else None
+    args = dict(family=family, link=link, tol=TOL)
+    memory = GLMRegressor(**args).fit(X, y, sample_weight=w, offset=offset)
+    Xd, yd, wd, od = _rows(X, y, w, offset)
+    fitted = GLMRegressor(**args).fit(Xd, yd, sample_weight=wd, offset=od)
+    assert fitted.solver_ == memory.solver_
+    _same_fit(fitted, memory)
+
+
+@pytest.mark.parametrize("alpha, l1_ratio", [(0.01, 0.0), (0.003, 1.0), (0.01, 0.5)])
+def test_regressor_penalised_equals_the_in_memory_fit(client, alpha, l1_ratio):
+    X, y, *_ = make_tabular(2000, 9, "poisson", seed=4)
+    offset = np.random.default_rng(1).normal(0, 0.1, len(y))
+    args = dict(family="poisson", alpha=alpha, l1_ratio=l1_ratio, tol=TOL)
+    memory = GLMRegressor(**args).fit(X, y, offset=offset)
+    Xd, yd, od = _rows(X, y, offset)
+    fitted = GLMRegressor(**args).fit(Xd, yd, offset=od)
+    if l1_ratio:
+        assert np.array_equal(fitted.coef_ == 0, memory.coef_ == 0)
+        assert np.count_nonzero(memory.coef_ == 0) > 0  # the penalty zeroes some
+    _same_fit(fitted, memory)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton"])
+def test_regressor_solvers_on_dask(client, solver):
+    X, y, *_ = make_tabular(1500, 6, "gamma", seed=5)
+    memory = GLMRegressor(family="gamma", solver=solver, tol=TOL).fit(X, y)
+    fitted = GLMRegressor(family="gamma", solver=solver, tol=TOL).fit(*_rows(X, y))
+    _same_fit(fitted, memory)
+
+
+@pytest.mark.parametrize("link", ["logit", "probit", "cloglog"])
+def test_binary_classifier_equals_the_in_memory_fit(client, link):
+    X, y, *_ = make_tabular(2000, 6, "binomial", seed=6)
+    labels = np.where(y > 0, "yes", "no")
+    w = np.random.default_rng(2).uniform(0.5, 2.0, len(y))
+    memory = GLMClassifier(link=link, C=10.0, tol=TOL).fit(X, labels, sample_weight=w)
+    fitted = GLMClassifier(link=link, C=10.0, tol=TOL).fit(*_rows(X, labels, w)[:2],
+                                                           sample_weight=_rows(w)[0])  # fmt: skip
+    assert list(fitted.classes_) == ["no", "yes"]
+    _same_fit(fitted, memory)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"C": 0.05}, {"class_weight": "balanced"},
+                                    {"C": np.inf}])  # fmt: skip
+def test_multinomial_classifier_equals_the_in_memory_fit(client, kwargs):
+    X, *_ = make_tabular(2400, 5, seed=7)
+    rng = np.random.default_rng(3)
+    score = (X - X.mean(0)) / X.std(0) @ rng.normal(size=5)
+    y = np.digitize(score + rng.logistic(size=len(score)), [-1.0, 0.5, 2.0])
+    memory = GLMClassifier(tol=TOL, **kwargs).fit(X, y)
+    fitted = GLMClassifier(tol=TOL, **kwargs).fit(*_rows(X, y))
+    assert list(fitted.classes_) == [0, 1, 2, 3]
+    _same_fit(fitted, memory)
+
+
+def test_binary_l1_classifier_equals_the_in_memory_fit(client):
+    X, y, *_ = make_tabular(2000, 8, "binomial", seed=8)
+    args = dict(l1_ratio=1.0, C=0.05, solver="saga", tol=TOL)
+    memory = GLMClassifier(**args).fit(X, y)
+    fitted = GLMClassifier(**args).fit(*_rows(X, y))
+    assert np.array_equal(fitted.coef_ == 0, memory.coef_ == 0)
+    _same_fit(fitted, memory)
+
+
+def test_dataframes_weights_as_series_and_feature_names(client):
+    pd = pytest.importorskip("pandas")
+    X, y, *_ = make_tabular(1500, 6, "poisson", seed=9)
+    frame = pd.DataFrame(X, columns=["year", "cents", "age", "dummy", "count", "rate"])
+    w = np.random.default_rng(4).integers(1, 4, len(y)).astype(float)
+    memory = GLMRegressor(family="poisson", tol=TOL).fit(frame, y, sample_weight=w)
+    Xd = dd.from_pandas(frame, npartitions=3)
+    yd = dd.from_pandas(pd.Series(y), npartitions=3)
+    wd = dd.from_pandas(pd.Series(w), npartitions=3)
+    fitted = GLMRegressor(family="poisson", tol=TOL).fit(Xd, yd, sample_weight=wd)
+    assert list(fitted.feature_names_in_) == list(frame.columns)
+    _same_fit(fitted, memory)
+    assert list(fitted.coef_table().index) == list(frame.columns) + ["intercept"]
+    predicted = fitted.predict(Xd)
+    assert isinstance(predicted, da.Array)
+    _close(predicted.compute(), memory.predict(frame), 1e-10)
+
+
+def test_predictions_are_lazy_and_equal(client):
+    X, y, *_ = make_tabular(1200, 5, "binomial", seed=10)
+    offset = np.random.default_rng(5).normal(0, 0.2, len(y))
+    memory = GLMClassifier(tol=TOL).fit(X, y, offset=offset)
+    Xd, yd, od = _rows(X, y, offset)
+    fitted = GLMClassifier(tol=TOL).fit(Xd, yd, offset=od)
+    for method in ("predict_proba", "decision_function", "predict_log_proba", "predict"):
+        lazy = getattr(fitted, method)(Xd, offset=od)
+        assert isinstance(lazy, da.Array), method
+        expected = getattr(memory, method)(X, offset=offset)
+        assert lazy.shape == expected.shape
+        if method == "predict":
+            assert np.array_equal(lazy.compute(), expected)
+        else:
+            _close(lazy.compute(), expected, 1e-9, method)
+    score = fitted.score(Xd, yd, offset=od)
+    assert isinstance(score, da.Array)
+    assert float(score) == pytest.approx(memory.score(X, y, offset=offset), abs=1e-12)
+
+    regressor = GLMRegressor(family="poisson", tol=TOL)
+    Xr, yr, *_ = make_tabular(1200, 5, "poisson", seed=11)
+    memory_r = regressor.fit(Xr, yr).score(Xr, yr)
+    lazy_r = GLMRegressor(family="poisson", tol=TOL).fit(*_rows(Xr, yr)).score(*_rows(Xr, yr))
+    assert isinstance(lazy_r, da.Array)
+    assert float(lazy_r) == pytest.approx(memory_r, rel=1e-10)
+
+
+def test_fitted_model_is_an_ordinary_estimator(client):
+    X, y, *_ = make_tabular(1000, 4, "gamma", seed=12)
+    fitted = GLMRegressor(family="gamma", tol=TOL).fit(*_rows(X, y))
+    assert isinstance(fitted.coef_, np.ndarray)
+    copy = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(copy.predict(X), fitted.predict(X))
+    assert isinstance(copy.predict(X), np.ndarray)
+
+
+def test_bad_input_is_reported_before_the_solve(client):
+    X, y, *_ = make_tabular(1000, 4, "poisson", seed=13)
+    Xbad = X.copy()
+    Xbad[777, 2] = np.nan
+    with pytest.raises(ValueError, match="X contains NaN or infinity: 1 value"):
+        GLMRegressor(family="poisson").fit(*_rows(Xbad, y))
+    ybad = y.copy()
+    ybad[5] = -1.0
+    with pytest.raises(ValueError, match=r"PoissonFamily.*1 of 1000 values fall outside"):
+        GLMRegressor(family="poisson").fit(*_rows(X, ybad))
+    with pytest.raises(ValueError, match="sample_weight must be finite and non-negative"):
+        GLMRegressor(family="poisson").fit(*_rows(X, y), sample_weight=-np.ones(1000))
+    with pytest.raises(ValueError, match=r"y must have shape \(1000,\)"):
+        GLMRegressor(family="poisson").fit(_rows(X)[0], y[:-1])
+    with pytest.raises(ValueError, match="2-D array"):
+        GLMRegressor().fit(_rows(X[:, 0])[0], y)
+    with pytest.raises(ValueError, match="only one class"):
+        GLMClassifier().fit(*_rows(X, np.zeros(1000)))
+
+
+def test_separated_data_warn_on_dask(client):
+    rng = np.random.default_rng(14)
+    X = rng.normal(size=(600, 2))
+    y = (X[:, 0] > 0).astype(float)
+    with pytest.warns(ConvergenceWarning, match="linearly separable"):
+        GLMClassifier(C=np.inf).fit(*_rows(X, y, chunk=200))
