@@ -167,9 +167,12 @@ class DaskData:
 
     def blocks(self):
         """One ``(X, y, sample_weight, offset)`` tuple of delayed chunks per block of rows."""
-        columns = [self.X.to_delayed()[:, 0]]
+        # the arrays are persisted: their graphs are the chunks themselves (and optimising
+        # them loses the reference to the chunks with distributed 2025.1)
+        columns = [self.X.to_delayed(optimize_graph=False)[:, 0]]
         for array in (self.y, self.sample_weight, self.offset):
-            columns.append([None] * len(columns[0]) if array is None else array.to_delayed())
+            columns.append([None] * len(columns[0]) if array is None
+                           else array.to_delayed(optimize_graph=False))  # fmt: skip
         return list(zip(*columns, strict=True))
 
     def map_reduce(self, func, *args, combine=None):
