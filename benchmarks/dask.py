@@ -1,0 +1,225 @@
+"""Fits on a dask.distributed cluster against the in-memory fit of the same rows and dask-ml.
+
+The data (correlated columns of scales 1e-3 .. 1e4, some far from zero; logistic
+or Poisson targets) are generated on the workers from a seed, chunk by chunk,
+and persisted there.  One run, in phases that never overlap:
+
+1. a ``LocalCluster`` of worker processes on 127.0.0.1; for each problem the
+   skglmnn fit on the dask arrays, then dask-ml's (lbfgs) on the same arrays;
+   both objectives evaluated on the cluster; the client's peak memory above its
+   start and each worker's peak resident memory;
+2. the cluster closed, the same rows computed into this process and fitted in
+   memory (scikit-learn-style ``GLMClassifier`` / ``GLMRegressor``).
+
+Usage::
+
+    python benchmarks/dask.py                      # 20M x 50, logistic and Poisson
+    python benchmarks/dask.py --rows 2e6           # smaller
+    python benchmarks/dask.py --scale 1e6,2e6,5e6,1e7,2e7 --problems logistic
+"""
+
+import argparse
+import gc
+import importlib.util
+import resource
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+# This file's name is the package's: its folder must not shadow dask on the import path.
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
+_spec = importlib.util.spec_from_file_location("_measure", HERE / "_measure.py")
+_measure = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_measure)
+PeakMemory = _measure.PeakMemory
+
+C = 1.0  # scikit-learn's default penalty: 1 / (2 C) ||w||^2 beside the summed loss
+
+
+def make_data(n, p, problem, chunk_rows, seed=0):
+    """Lazy ``(X, y)``: correlated, unevenly scaled columns and targets from a GLM."""
+    import dask.array as da
+
+    rng = np.random.default_rng(seed)
+    mixing = np.linalg.cholesky(0.6 * np.ones((p, p)) + 0.4 * np.eye(p)).T
+    scales = 10.0 ** rng.uniform(-3, 4, p)
+    centres = np.where(rng.uniform(size=p) < 0.3, 2000.0 * scales, 0.0)  # years, incomes
+    beta = rng.normal(0, 0.5 / np.sqrt(p), p)
+    source = da.random.default_rng(seed)
+    Z = source.standard_normal((n, p), chunks=(chunk_rows, p)) @ mixing
+    X = Z * scales + centres
+    eta = Z @ beta + (-0.3 if problem == "logistic" else 0.5)
+    if problem == "logistic":
+        y = (source.uniform(size=n, chunks=chunk_rows) < 1 / (1 + da.exp(-eta))).astype(float)
+    else:
+        y = source.poisson(da.exp(eta), chunks=chunk_rows).astype(float)
+    return X, y
+
+
+def estimator(problem):
+    from skglmnn import GLMClassifier, GLMRegressor
+
+    if problem == "logistic":
+        return GLMClassifier(C=C)
+    return GLMRegressor(family="poisson", alpha=0.0)
+
+
+def dask_ml_estimator(problem):
+    from dask_ml.linear_model import LogisticRegression, PoissonRegression
+
+    if problem == "logistic":
+        return LogisticRegression(solver="lbfgs", C=C)
+    return PoissonRegression(solver="lbfgs", C=C)
+
+
+def objective(problem, X, y, coef, intercept):
+    """scikit-learn's objective per sample: mean loss + ||coef||^2 / (2 C n) (logistic),
+    mean half deviance (Poisson, unpenalised) -- evaluated on the cluster."""
+    from skglmnn._dask import DaskData, make_dask_problem, summarise
+    from skglmnn.families import get_family
+    from skglmnn.links import get_link
+
+    data = DaskData(X, y)
+    summary = summarise(data)
+    if problem == "logistic":
+        family, link, alpha = get_family("binomial"), get_link("logit"), 1.0 / (C * data.n_samples)
+    else:
+        family, link, alpha = get_family("poisson"), get_link("log"), 0.0
+    glm = make_dask_problem(data, summary, family=family, link=link, alpha=alpha)
+    theta = glm.from_original(np.ravel(coef), np.ravel(intercept))
+    value, _, _ = glm.value_gradient(theta)
+    return value
+
+
+def worker_peaks(client):
+    """Each worker's peak resident memory (bytes) since it started."""
+    peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+    return sorted(peaks.values())
+
+
+def gb(value):
+    return f"{value / 2**30:.2f} GB"
+
+
+def run_cluster(args, sizes):
+    import dask
+    from distributed import Client, LocalCluster
+
+    results = {}
+    cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
+                           host="127.0.0.1", dashboard_address=None,
+                           memory_limit=args.memory_limit)  # fmt: skip
+    with Client(cluster) as client:
+        warm_X, warm_y = make_data(20_000, 5, "logistic", 5_000)
+        for problem in args.problems:  # numba's kernels loaded in the workers, untimed
+            estimator(problem).fit(*dask.persist(*make_data(20_000, 5, problem, 5_000)))
+        del warm_X, warm_y
+        for n in sizes:
+            for problem in args.problems:
+                X, y = dask.persist(*make_data(n, args.columns, problem, args.chunk_rows))
+                dask.compute(X.sum(), y.sum())  # generated before any clock starts
+                row = results.setdefault((problem, n), {})
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    gc.collect()
+                    with PeakMemory() as memory:
+                        start = time.perf_counter()
+                        model = estimator(problem).fit(X, y)
+                        row["dask"] = time.perf_counter() - start
+                row["client"] = memory.extra
+                row["solver"] = getattr(model, "solver_", model.solver)
+                row["objective"] = objective(problem, X, y, model.coef_, model.intercept_)
+                if args.dask_ml and n in (max(sizes),):
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        start = time.perf_counter()
+                        other = dask_ml_estimator(problem).fit(X, y)
+                        row["dask_ml"] = time.perf_counter() - start
+                    row["dask_ml_objective"] = objective(problem, X, y, other.coef_,
+                                                         other.intercept_)  # fmt: skip
+                row["workers"] = worker_peaks(client)
+                print(f"  {problem} n={n:,}: dask fit {row['dask']:.2f} s, "
+                      f"client +{gb(row['client'])}", flush=True)  # fmt: skip
+                del X, y
+                client.cancel(list(client.futures)) if client.futures else None
+    cluster.close()
+    return results
+
+
+def run_memory(args, results, n):
+    import dask
+
+    for problem in args.problems:
+        X, y = make_data(n, args.columns, problem, args.chunk_rows)
+        X, y = dask.compute(X, y, scheduler="threads")
+        X = np.ascontiguousarray(X)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            gc.collect()
+            with PeakMemory() as memory:
+                start = time.perf_counter()
+                model = estimator(problem).fit(X, y)
+                seconds = time.perf_counter() - start
+        row = results[(problem, n)]
+        row["memory"], row["memory_extra"] = seconds, memory.extra
+        row["memory_solver"] = getattr(model, "solver_", model.solver)
+        print(f"  {problem} n={n:,}: in-memory fit {seconds:.2f} s", flush=True)
+        del X, y, model
+
+
+def report(args, results, sizes):
+    n = max(sizes)
+    print(f"\n## {n:,} x {args.columns}, {args.workers} workers x 1 thread, chunks of "
+          f"{args.chunk_rows:,} rows (one run)\n")  # fmt: skip
+    print("| problem | skglmnn on dask | in memory | ratio | dask-ml (lbfgs) | dask-ml / skglmnn "
+          "| objective: skglmnn | dask-ml | client peak | worker peaks |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for problem in args.problems:
+        row = results[(problem, n)]
+        memory = row.get("memory", np.nan)
+        other = row.get("dask_ml", np.nan)
+        print(f"| {problem} ({row['solver']}) | {row['dask']:.2f} s | {memory:.2f} s "
+              f"| {row['dask'] / memory:.2f}x | {other:.2f} s | {other / row['dask']:.1f}x "
+              f"| {row['objective']:.10f} | {row.get('dask_ml_objective', np.nan):.10f} "
+              f"| +{gb(row['client'])} | {', '.join(gb(v) for v in row['workers'])} |")
+    if len(sizes) > 1:
+        print("\n| problem | rows | skglmnn on dask | microseconds per 1000 rows | vs smallest |")
+        print("|---|---:|---:|---:|---:|")
+        for problem in args.problems:
+            base = None
+            for size in sizes:
+                row = results[(problem, size)]
+                per = row["dask"] / size * 1e9
+                base = base or per
+                print(f"| {problem} | {size:,} | {row['dask']:.2f} s | {per:.1f} "
+                      f"| {per / base:.2f}x |")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=float, default=2e7)
+    parser.add_argument("--columns", type=int, default=50)
+    parser.add_argument("--scale", default="", help="comma-separated row counts: a scale curve")
+    parser.add_argument("--problems", default="logistic,poisson")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--chunk-rows", type=int, default=500_000)
+    parser.add_argument("--memory-limit", default="11GB")
+    parser.add_argument("--no-dask-ml", dest="dask_ml", action="store_false")
+    parser.add_argument("--no-memory", dest="in_memory", action="store_false",
+                        help="skip the in-memory reference fit")
+    args = parser.parse_args()
+    args.problems = args.problems.split(",")
+    sizes = sorted(int(float(s)) for s in args.scale.split(",")) if args.scale else \
+        [int(args.rows)]  # fmt: skip
+    results = run_cluster(args, sizes)
+    if args.in_memory:
+        run_memory(args, results, max(sizes))
+    report(args, results, sizes)
+
+
+if __name__ == "__main__":
+    main()
