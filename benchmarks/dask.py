@@ -111,7 +111,7 @@ def run_cluster(args, sizes):
 
     results = {}
     cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                           host="127.0.0.1", dashboard_address=None,
+                           host="127.0.0.1", dashboard_address="127.0.0.1:0",
                            memory_limit=args.memory_limit)  # fmt: skip
     with Client(cluster) as client:
         warm_X, warm_y = make_data(20_000, 5, "logistic", 5_000)

@@ -514,20 +514,35 @@ class GLMClassifier(LabelsFromProbabilitiesMixin, InferenceMixin, ClassifierMixi
             )
         return link
 
-    def _prepare_dask(self, X, y, sample_weight, offset):
+    def _dask_rows(self, X, y, sample_weight, offset):
+        """The training rows as dask data, checked (``coef_table(X, y)`` on dask input)."""
+        rows, summary, _ = self._prepare_dask(X, y, sample_weight, offset, reset=False)
+        return rows, summary
+
+    def _prepare_dask(self, X, y, sample_weight, offset, reset=True):
         """``(rows, summary, link)`` for dask input: checked, persisted, y as class codes and
-        the class weights folded into the sample weights; sets ``classes_``."""
+        the class weights folded into the sample weights; sets ``classes_`` if ``reset``."""
         rows = DaskData(X, y, sample_weight, offset, labels=True)
-        check_features(self, X, reset=True)
+        check_features(self, X, reset=reset)
         summary = summarise(rows.persist(), labels=True)
         labels = summary.labels
         check_classification_targets(labels.labels)
-        self.classes_ = labels.labels
+        if reset:
+            self.classes_ = labels.labels
+        elif not np.all(np.isin(labels.labels, self.classes_)):
+            raise ValueError(
+                f"y has labels {labels.labels[~np.isin(labels.labels, self.classes_)]!r} that "
+                f"were not seen in fit (classes_ = {self.classes_!r})."
+            )
         n_classes = len(self.classes_)
         link = self._check_link(n_classes)
         if offset is not None and n_classes > 2:
             raise ValueError("offset is supported for binary problems only.")
         rows.set_codes(self.classes_)
+        if not reset:  # counts in the order of classes_
+            counts = np.zeros(n_classes)
+            counts[np.searchsorted(self.classes_, labels.labels)] = labels.counts
+            labels.counts = counts
         counts = labels.counts
         if self.class_weight is not None:
             per_class = compute_class_weight(self.class_weight, classes=self.classes_,

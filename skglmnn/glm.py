@@ -271,6 +271,12 @@ class GLMRegressor(InferenceMixin, RegressorMixin, BaseEstimator):
             feature_names(self, X.shape[1]),
         )  # fmt: skip
 
+    def _dask_rows(self, X, y, sample_weight, offset):
+        """The training rows as dask data, checked (``coef_table(X, y)`` on dask input)."""
+        check_features(self, X, reset=False)
+        data = DaskData(X, y, sample_weight, offset).persist()
+        return data, summarise(data, self.family_)
+
     def _initial_theta(self, problem):
         if self.warm_start and hasattr(self, "coef_") and self.coef_.shape == (problem.n_features,):
             return problem.from_original(self.coef_, self.intercept_)

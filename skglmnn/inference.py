@@ -49,6 +49,7 @@ from scipy import stats
 from scipy.special import xlogy
 from sklearn.utils.validation import validate_data
 
+from ._dask import any_dask
 from ._loss import GLMLoss
 from ._solvers._scaling import ColumnScaling
 from ._threads import parallel_matvec, single_threaded_blas
@@ -819,6 +820,12 @@ def wald_test(model, restrictions, value=0.0, *, robust=None, use_f=False):
 SIGNIFICANCE = ((0.001, "***"), (0.01, "**"), (0.05, "*"), (0.1, "."), (1.0, " "))
 
 
+def _attach_rows(out, data, summary):
+    """Make ``out`` a GLM on dask data: its row blocks, column moments and weight totals."""
+    out.rows, out.totals = data, (summary.weight_sum, summary.nonzero_weights)
+    out.coords = summary.moments.scaling(centre=out.fit_intercept)
+
+
 def feature_names(estimator, n_features):
     """The estimator's ``feature_names_in_``, else ``x0, x1, ...``.
 
@@ -854,9 +861,7 @@ class InferenceMixin:
             out = self._output(X, y, sample_weight, offset)
             out.deviance = deviance
             if rows is not None:  # a problem on dask data: its blocks, moments and weights
-                summary = rows.summary
-                out.rows, out.totals = rows.data, (summary.weight_sum, summary.nonzero_weights)
-                out.coords = summary.moments.scaling(centre=out.fit_intercept)
+                _attach_rows(out, rows.data, rows.summary)
             n_params = len(parameter_names(out))
             matrices = None
             if out.design.shape[0] * n_params**2 <= INFERENCE_MAX_COST:
@@ -897,7 +902,16 @@ class InferenceMixin:
                 "offset=..., robust='cluster', groups=...)."
             )
         state = dict(self._inference)
-        if X is not None:
+        if X is not None and any_dask(X, y, sample_weight, offset):
+            if y is None:
+                raise ValueError("Pass y together with X: the training data of the fit.")
+            rows, summary = self._dask_rows(X, y, sample_weight, offset)
+            with single_threaded_blas():
+                out = self._output(rows.X, rows.y, rows.sample_weight, rows.offset)
+                _attach_rows(out, rows, summary)
+                state["matrices"] = _with_rank(out, information_matrices(out, groups))
+                state["dispersion"] = fit_statistics(out)["dispersion_"]
+        elif X is not None:
             if y is None:
                 raise ValueError("Pass y together with X: the training data of the fit.")
             X = validate_data(self, X, accept_sparse=SPARSE_FORMATS, dtype=FLOAT_DTYPES,

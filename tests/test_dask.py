@@ -30,7 +30,7 @@ CHUNK = 700
 def client():
     cluster = distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-        dashboard_address=None, worker_dashboard_address=None, timeout="60s",
+        dashboard_address="127.0.0.1:0", worker_dashboard_address=None, timeout="60s",
     )  # fmt: skip
     with distributed.Client(cluster, timeout="60s") as c:
         yield c
@@ -223,3 +223,82 @@ def test_separated_data_warn_on_dask(client):
     y = (X[:, 0] > 0).astype(float)
     with pytest.warns(ConvergenceWarning, match="linearly separable"):
         GLMClassifier(C=np.inf).fit(*_rows(X, y, chunk=200))
+
+
+def test_coef_table_from_dask_training_data(client):
+    """Fits too large to store their information pass the training rows again: dask ones too."""
+    X, y, *_ = make_tabular(1500, 5, "binomial", seed=15)
+    labels = np.where(y > 0, "b", "a")
+    w = np.random.default_rng(6).uniform(0.5, 2.0, len(y))
+    args = dict(tol=TOL, class_weight={"a": 1.0, "b": 2.0})
+    memory = GLMClassifier(**args).fit(X, labels, sample_weight=w)
+    fitted = GLMClassifier(**args).fit(*_rows(X, labels), sample_weight=_rows(w)[0])
+    for robust in (None, "HC1"):
+        expected = memory.coef_table(X, labels, sample_weight=w, robust=robust)
+        table = fitted.coef_table(*_rows(X, labels), sample_weight=_rows(w)[0], robust=robust)
+        _close(table["std_error"], expected["std_error"], RTOL, f"std_error {robust}")
+    with pytest.raises(ValueError, match="robust='cluster' on dask data"):
+        fitted.coef_table(*_rows(X, labels), robust="cluster", groups=np.arange(1500) % 7)
+
+
+def test_grid_search_runs_on_the_cluster_through_joblib(client):
+    joblib = pytest.importorskip("joblib")
+    from sklearn.model_selection import GridSearchCV
+
+    X, y, *_ = make_tabular(800, 5, "poisson", seed=16)
+    grid = {"alpha": [1e-3, 1e-2, 1e-1], "link": ["log", "sqrt"]}
+    serial = GridSearchCV(GLMRegressor(family="poisson"), grid, cv=3).fit(X, y)
+    with distributed.get_task_stream(client) as stream, joblib.parallel_backend("dask"):
+        search = GridSearchCV(GLMRegressor(family="poisson"), grid, cv=3, n_jobs=-1).fit(X, y)
+    assert stream.data  # the workers ran the fits (joblib sends them in batches)
+    assert search.best_params_ == serial.best_params_
+    np.testing.assert_allclose(search.cv_results_["mean_test_score"],
+                               serial.cv_results_["mean_test_score"], rtol=1e-10)  # fmt: skip
+
+
+def test_a_worker_lost_during_a_fit_changes_nothing(client, monkeypatch):
+    """Killing a worker (SIGKILL) mid-fit: dask recomputes its chunks elsewhere, the fit
+    finishes with the coefficients of an undisturbed one."""
+    import os
+    import signal
+
+    import skglmnn._dask as skdask
+
+    X, y, *_ = make_tabular(3000, 6, "poisson", seed=17)
+    memory = GLMRegressor(family="poisson", tol=TOL).fit(X, y)
+    pids = client.run(os.getpid)
+    original, killed = skdask.DaskData.map_reduce, []
+
+    def map_reduce(self, func, *args, **kwargs):
+        if func is skdask._glm_block and len(killed) == 0 and kwargs.get("combine") is None:
+            holder = sorted(client.who_has(self.X).values())[0][0]  # holds some chunk of X
+            os.kill(pids[holder], signal.SIGKILL)
+            killed.append(holder)
+        return original(self, func, *args, **kwargs)
+
+    monkeypatch.setattr(skdask.DaskData, "map_reduce", map_reduce)
+    fitted = GLMRegressor(family="poisson", tol=TOL).fit(*_rows(X, y, chunk=500))
+    assert killed
+    _same_fit(fitted, memory)
+    client.wait_for_workers(2, timeout=60)
+
+
+def test_a_worker_out_of_memory_is_a_clear_error():
+    """A chunk larger than a worker's memory limit: the nanny kills the worker, and the fit
+    stops with an error that says why and what to do (not a hang)."""
+    import dask
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        cluster = distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+            dashboard_address="127.0.0.1:0", memory_limit="300MB", timeout="60s",
+        )  # fmt: skip
+        try:
+            with distributed.Client(cluster, timeout="60s"):
+                source = da.random.default_rng(0)
+                X = source.standard_normal((600_000, 100), chunks=(600_000, 100))  # 480 MB
+                y = source.poisson(1.0, size=600_000, chunks=600_000).astype(float)
+                with pytest.raises(RuntimeError, match="worker died .* ran out of memory"):
+                    GLMRegressor(family="poisson").fit(X, y)
+        finally:
+            cluster.close(timeout=30)
