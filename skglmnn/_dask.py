@@ -21,6 +21,7 @@ dask's default scheduler without one; the fitted model is an ordinary
 in-memory estimator.
 """
 
+import copy
 import functools
 import warnings
 from dataclasses import replace
@@ -181,6 +182,12 @@ class DaskData:
         for name, array in zip(present, arrays, strict=True):
             setattr(self, name, array)
         return self
+
+    def with_design(self, X):
+        """These rows with another design (a network's features): a shallow copy."""
+        other = copy.copy(self)
+        other.X, other.n_features, other.dtype = X, int(X.shape[1]), X.dtype
+        return other
 
     def set_codes(self, classes):
         """Replace labels ``y`` by their index in ``classes``, in X's dtype (lazy)."""
@@ -596,7 +603,7 @@ def _apply_rows(X, offset, method, estimator):
         return getattr(estimator, method)(X, **({} if offset is None else {"offset": offset}))
 
 
-def map_rows(estimator, method, X, offset=None, columns=None, dtype=None):
+def map_rows(estimator, method, X, offset=None, columns=None, dtype=None, checked=False):
     """``estimator.<method>(X_chunk, offset=offset_chunk)`` on every row chunk: a lazy array.
 
     Parameters
@@ -610,13 +617,16 @@ def map_rows(estimator, method, X, offset=None, columns=None, dtype=None):
         Columns of the result (None: a 1-D result per row).
     dtype : numpy dtype, optional
         The result's dtype (default: X's float dtype).
+    checked : bool, default=False
+        X's features were checked already (it is the fit's own dask array).
 
     Returns
     -------
     result : dask array
     """
     _, da = _modules()
-    check_features(estimator, X, reset=False)
+    if not checked:
+        check_features(estimator, X, reset=False)
     X = _as_dask_array(X, "X")
     if len(X.chunks[1]) > 1:
         X = X.rechunk({1: -1})
@@ -715,3 +725,148 @@ def accuracy(estimator, X, y, sample_weight=None, offset=None):
     parts = da.map_blocks(_hits_block, y.rechunk((rows,)), predicted, w, new_axis=1,
                           chunks=chunks, dtype=np.float64).sum(axis=0)  # fmt: skip
     return parts[0] / parts[1]
+
+
+# -- networks: full-batch sums on the workers, mini-batches streamed block by block --
+
+
+@block_task
+def _network_block(X, y, w, offset, stack, theta, shift, inv_scale, scale, mean_w):
+    from ._kernels import network as K
+    from ._kernels._jit import compiled
+    from ._layers import CHUNK_ROWS, row_source
+
+    y, w, offset = _network_columns(y, w, offset, X.shape[0], mean_w, stack.n_outputs)
+    grad = np.empty_like(theta)
+    value = compiled(K.loss_gradient)(
+        *row_source(X), y, w, offset, np.arange(X.shape[0], dtype=np.int64), CHUNK_ROWS,
+        shift, inv_scale, theta, stack.layout, stack.act, stack.output, stack.opower, scale,
+        grad,
+    )  # fmt: skip
+    return value, grad
+
+
+def _network_columns(y, w, offset, n, mean_w, n_outputs):
+    """A block's targets, normalised weights and (n, m) offset as the network kernels read them."""
+    y = np.asarray(y, dtype=np.float64)
+    w = np.ones(n) / mean_w if w is None else np.asarray(w, dtype=np.float64) / mean_w
+    offset = (np.empty((0, n_outputs)) if offset is None
+              else np.asarray(offset, dtype=np.float64).reshape(-1, 1))  # fmt: skip
+    return y, w, offset
+
+
+class DaskNetworkData:
+    """The training rows of a network on dask data (``NetworkData``'s role).
+
+    Full-batch L-BFGS sums each block's loss and gradient on the workers
+    (``problem``); Adam and SGD stream the blocks to the client one at a time,
+    in a new random order every epoch, and run the in-memory epoch kernel on
+    each (rows shuffled within the block), the next block fetched while the
+    current one trains (``run_epoch``).
+
+    Parameters
+    ----------
+    rows : DaskData
+    summary : Summary
+    scaling : ColumnScaling
+        The first layer's standardisation.
+    """
+
+    def __init__(self, rows, summary, scaling):
+        self.data, self.summary = rows, summary
+        shift = np.zeros_like(scaling.scale) if scaling.shift is None else scaling.shift
+        self.shift = np.ascontiguousarray(shift, dtype=np.float64)
+        self.inv_scale = 1.0 / scaling.scale
+        self.n_train = self.n_samples = rows.n_samples
+        self.mean_w = summary.weight_sum / rows.n_samples  # weights normalised to mean 1
+
+    def value_gradient(self, stack, theta):
+        """The loss (mean over rows) and its gradient, summed over blocks on the workers."""
+        return self.data.map_reduce(_network_block, stack, theta, self.shift, self.inv_scale,
+                                    1.0 / self.n_samples, self.mean_w)  # fmt: skip
+
+    def run_epoch(self, stack, theta, optimizer, batch_size, rng, decay, kernel, extra):
+        """One epoch of mini-batch updates over every block; the summed loss of its batches."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        import dask
+
+        from ._kernels._jit import compiled
+        from ._layers import row_source
+
+        blocks = self.data.blocks()
+        order = [blocks[k] for k in rng.permutation(len(blocks))]
+        total = 0.0
+        with ThreadPoolExecutor(1) as fetcher:  # the next block travels while this one trains
+            coming = fetcher.submit(dask.compute, *order[0])
+            for k in range(len(order)):
+                X, y, w, offset = coming.result()
+                if k + 1 < len(order):
+                    coming = fetcher.submit(dask.compute, *order[k + 1])
+                X = np.ascontiguousarray(X)
+                y, w, offset = _network_columns(y, w, offset, X.shape[0], self.mean_w,
+                                                stack.n_outputs)  # fmt: skip
+                rows = rng.permutation(X.shape[0]).astype(np.int64)
+                total += compiled(kernel)(
+                    *row_source(X), y, w, offset, rows, batch_size, self.shift, self.inv_scale,
+                    theta, stack.layout, stack.act, stack.output, stack.opower, decay,
+                    optimizer.hyper, optimizer.state, *extra,
+                )  # fmt: skip
+        return total
+
+
+def prepare_labels(estimator, X, y, sample_weight, offset, reset, check_link):
+    """``(rows, summary, link)`` for a classifier on dask input.
+
+    Checks and persists the rows, finds the classes (sets ``classes_`` if
+    ``reset``, else checks the labels against them), replaces y by class codes
+    and folds ``estimator.class_weight`` into the sample weights, on the
+    workers.  ``check_link(n_classes)`` returns the link or raises.
+    ``summary.class_counts`` holds the weighted count of each class, and for two
+    classes ``summary.y_mean`` the weighted share of ``classes_[1]``.
+    """
+    from sklearn.utils.class_weight import compute_class_weight
+    from sklearn.utils.multiclass import check_classification_targets
+
+    rows = DaskData(X, y, sample_weight, offset, labels=True)
+    check_features(estimator, X, reset=reset)
+    summary = summarise(rows.persist(), labels=True)
+    labels = summary.labels
+    check_classification_targets(labels.labels)
+    if reset:
+        estimator.classes_ = labels.labels
+    elif not np.all(np.isin(labels.labels, estimator.classes_)):
+        raise ValueError(
+            f"y has labels {labels.labels[~np.isin(labels.labels, estimator.classes_)]!r} "
+            f"that were not seen in fit (classes_ = {estimator.classes_!r})."
+        )
+    classes = estimator.classes_
+    if len(classes) < 2:
+        raise ValueError(
+            "This solver needs samples of at least 2 classes in the data, but the data "
+            f"contains only one class: {classes[0]!r}"
+        )
+    link = check_link(len(classes))
+    if offset is not None and len(classes) > 2:
+        raise ValueError("offset is supported for binary problems only.")
+    rows.set_codes(classes)
+    counts = np.zeros(len(classes))  # in the order of classes_
+    counts[np.searchsorted(classes, labels.labels)] = labels.counts
+    class_weight = getattr(estimator, "class_weight", None)
+    if class_weight is not None:
+        per_class = compute_class_weight(class_weight, classes=classes, y=classes,
+                                         sample_weight=counts)  # fmt: skip
+        rows.weigh_classes(per_class)
+        counts = counts * per_class
+    if np.count_nonzero(counts > 0) < 2:
+        raise ValueError(
+            "The sample weights leave only one class with positive weight "
+            f"({classes[np.argmax(counts)]!r}); a classifier needs at least 2 classes."
+        )
+    rows.persist()
+    if class_weight is not None:  # the column moments under the combined weights
+        summary = summarise(rows, labels=True)
+    summary.class_counts = counts
+    if len(classes) == 2:  # a binary model's y is the code of classes_[1]
+        summary.y_mean = counts[1] / counts.sum()
+    return rows, summary, link

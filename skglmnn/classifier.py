@@ -16,14 +16,12 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._dask import (
-    DaskData,
     accuracy,
     any_dask,
-    check_features,
     is_dask,
     make_dask_problem,
     map_rows,
-    summarise,
+    prepare_labels,
 )
 from ._fit import fit_problem
 from ._loss import MultinomialLoss
@@ -520,47 +518,8 @@ class GLMClassifier(LabelsFromProbabilitiesMixin, InferenceMixin, ClassifierMixi
         return rows, summary
 
     def _prepare_dask(self, X, y, sample_weight, offset, reset=True):
-        """``(rows, summary, link)`` for dask input: checked, persisted, y as class codes and
-        the class weights folded into the sample weights; sets ``classes_`` if ``reset``."""
-        rows = DaskData(X, y, sample_weight, offset, labels=True)
-        check_features(self, X, reset=reset)
-        summary = summarise(rows.persist(), labels=True)
-        labels = summary.labels
-        check_classification_targets(labels.labels)
-        if reset:
-            self.classes_ = labels.labels
-        elif not np.all(np.isin(labels.labels, self.classes_)):
-            raise ValueError(
-                f"y has labels {labels.labels[~np.isin(labels.labels, self.classes_)]!r} that "
-                f"were not seen in fit (classes_ = {self.classes_!r})."
-            )
-        n_classes = len(self.classes_)
-        link = self._check_link(n_classes)
-        if offset is not None and n_classes > 2:
-            raise ValueError("offset is supported for binary problems only.")
-        rows.set_codes(self.classes_)
-        if not reset:  # counts in the order of classes_
-            counts = np.zeros(n_classes)
-            counts[np.searchsorted(self.classes_, labels.labels)] = labels.counts
-            labels.counts = counts
-        counts = labels.counts
-        if self.class_weight is not None:
-            per_class = compute_class_weight(self.class_weight, classes=self.classes_,
-                                             y=self.classes_, sample_weight=counts)  # fmt: skip
-            rows.weigh_classes(per_class)
-            counts = counts * per_class
-        if np.count_nonzero(counts > 0) < 2:
-            raise ValueError(
-                "The sample weights leave only one class with positive weight "
-                f"({self.classes_[np.argmax(counts)]!r}); a classifier needs at least 2 classes."
-            )
-        rows.persist()
-        if self.class_weight is not None:  # the column moments under the combined weights
-            summary = summarise(rows, labels=True)
-        summary.class_counts = counts
-        if n_classes == 2:  # the binary problem's y is the code of classes_[1]
-            summary.y_mean = counts[1] / counts.sum()
-        return rows, summary, link
+        """``(rows, summary, link)`` for dask input (``_dask.prepare_labels``)."""
+        return prepare_labels(self, X, y, sample_weight, offset, reset, self._check_link)
 
     def _prepare(self, X, y, sample_weight, offset):
         """``(X, y, codes, weights, offset, link, sample_weight)`` validated; sets classes_."""

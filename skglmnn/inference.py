@@ -855,10 +855,12 @@ class InferenceMixin:
         out.variance_weights = getattr(self, "sample_weight_type", "frequency") == "variance"
         return out
 
-    def _fit_inference(self, X, y, sample_weight, offset, deviance=None, rows=None):
+    def _fit_inference(self, X, y, sample_weight, offset, deviance=None, rows=None, out=None):
         # BLAS threads left spinning by X @ coef would slow down the next numba sweep
         with single_threaded_blas():
-            out = self._output(X, y, sample_weight, offset)
+            if out is None:
+                out = self._output(X, y, sample_weight, offset)
+            out.variance_weights = getattr(self, "sample_weight_type", "frequency") == "variance"
             out.deviance = deviance
             if rows is not None:  # a problem on dask data: its blocks, moments and weights
                 _attach_rows(out, rows.data, rows.summary)

@@ -10,6 +10,7 @@ and :class:`~skglmnn.GLMClassifier`.
 
 import warnings
 from numbers import Integral, Real
+from types import SimpleNamespace
 
 import numpy as np
 import scipy.sparse as sp
@@ -22,6 +23,16 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
+from ._dask import (
+    DaskData,
+    DaskNetworkData,
+    any_dask,
+    check_features,
+    deviance_score,
+    map_rows,
+    prepare_labels,
+    summarise,
+)
 from ._kernels import network as K
 from ._kernels._jit import compiled
 from ._layers import CHUNK_ROWS, GLMStack, propagate, row_source
@@ -168,6 +179,13 @@ class _NeuralBase(InferenceMixin, TransformerMixin, BaseEstimator):
 
     # -- fitting -------------------------------------------------------------
     def _fit(self, X, y, sample_weight, offset, partial, classes=None):
+        if any_dask(X, y, sample_weight, offset):
+            if partial:
+                raise ValueError(
+                    "partial_fit takes in-memory batches; fit() on dask input streams the "
+                    "blocks of rows through the optimiser itself."
+                )
+            return self._fit_dask(X, y, sample_weight, offset)
         continuing = (partial or self.warm_start) and hasattr(self, "coefs_")
         if not continuing:
             self._validate_params()
@@ -225,6 +243,66 @@ class _NeuralBase(InferenceMixin, TransformerMixin, BaseEstimator):
             self._fit_inference(X, y, sample_weight, None if offset.shape[0] == 0 else offset[:, 0])
         return self
 
+    def _fit_dask(self, X, y, sample_weight, offset):
+        """``fit`` on dask input: L-BFGS sums over the blocks on the workers; Adam and SGD
+        stream the blocks through this process (``_dask.DaskNetworkData``)."""
+        continuing = self.warm_start and hasattr(self, "coefs_")
+        if not continuing:
+            self._validate_params()
+        if self.early_stopping and self.solver != "lbfgs":
+            raise ValueError(
+                "early_stopping=True is not available on dask input (its validation split "
+                "would be rows scattered over every block); set early_stopping=False and "
+                "score a held-out dask array with score(), or use solver='lbfgs'."
+            )
+        hidden = self._hidden_sizes()
+        activations = self._activations(len(hidden))
+        rows, summary, family, link, n_outputs = self._dask_targets(
+            X, y, sample_weight, offset, continuing
+        )
+        stack = GLMStack(rows.n_features, hidden, activations, n_outputs, family, link)
+        if continuing and self._same_shape(stack):
+            theta = stack.pack(self.coefs_, self.intercepts_)
+        else:
+            continuing = False
+            self._random_state = check_random_state(self.random_state)
+            self._optimizer = None
+            theta = stack.initial_theta(self._random_state, 0.0)
+            self._set_null_intercept(stack, theta, summary.y_mean,
+                                     getattr(summary, "class_counts", None))  # fmt: skip
+            self._input_scaling = summary.moments.scaling(centre=True)
+        data = DaskNetworkData(rows, summary, self._input_scaling)
+        theta = theta.astype(self._compute_dtype(rows.X), copy=False)
+        theta = to_internal(stack, theta, data) if continuing else theta
+        result = self._solve(stack, data, theta, None, False, continuing)
+        result.theta = to_original(stack, result.theta, data)
+        self._store(stack, result, rows.X, False, continuing, rows.n_samples)
+        self._dask_inference(rows)
+        return self
+
+    def _dask_inference(self, rows):
+        """The output GLM's statistics on dask data: its design is the features, computed
+        block by block on the workers at each pass (never stored)."""
+        if self.coefs_[:-1]:
+            features = map_rows(self, "transform", rows.X, columns=self.coefs_[-1].shape[0],
+                                checked=True)  # fmt: skip
+            names = list(self.get_feature_names_out())
+        else:
+            features, names = rows.X, feature_names(self, rows.n_features)
+        design = rows.with_design(features)
+        summary = summarise(design)
+        coef = np.asarray(self.coef_, dtype=np.float64)
+        intercept = np.asarray(self.intercept_, dtype=np.float64)
+        if coef.ndim == 2 and coef.shape[0] == 1:  # a binary classifier's one output
+            coef, intercept = coef[0], intercept[0]
+        out = OutputGLM(
+            features, design.y, design.sample_weight, design.offset, coef,
+            intercept if intercept.ndim else float(intercept), True, self.family_, self.link_,
+            self.alpha, 0.0, names, getattr(self, "classes_", None),
+        )  # fmt: skip
+        self._fit_inference(None, None, None, None, rows=SimpleNamespace(data=design,
+                            summary=summary), out=out)  # fmt: skip
+
     def _compute_dtype(self, X):
         """float32 for float32 X trained by adam or sgd, else float64.
 
@@ -249,15 +327,24 @@ class _NeuralBase(InferenceMixin, TransformerMixin, BaseEstimator):
 
     def _start_at_null_model(self, stack, theta, y_coded, weights):
         """Output intercept at the intercept-only GLM, ``g(weighted mean of y)``."""
-        b = stack.intercepts(theta)[-1]
         w = None if weights is None else np.asarray(weights, dtype=np.float64)
+        counts = mean = None
         if stack.family is None:
             counts = np.bincount(y_coded.astype(np.intp), weights=w, minlength=stack.n_outputs)
+        else:
+            mean = np.average(y_coded, weights=w) if w is None or w.sum() > 0 else 0.0
+        self._set_null_intercept(stack, theta, mean, counts)
+
+    @staticmethod
+    def _set_null_intercept(stack, theta, mean, counts):
+        """Output intercepts at the intercept-only model: ``g(mean)``, or centred log class
+        shares from the weighted class ``counts`` (softmax)."""
+        b = stack.intercepts(theta)[-1]
+        if stack.family is None:
             with np.errstate(divide="ignore"):
                 logp = np.log(counts / counts.sum())
             b[...] = np.where(np.isfinite(logp), logp - logp[np.isfinite(logp)].mean(), 0.0)
         else:
-            mean = np.average(y_coded, weights=w) if w is None or w.sum() > 0 else 0.0
             with np.errstate(all="ignore"):
                 start = float(stack.link.link(np.array([mean]))[0])
             b[...] = start if np.isfinite(start) else 0.0
@@ -280,7 +367,7 @@ class _NeuralBase(InferenceMixin, TransformerMixin, BaseEstimator):
         previous = getattr(self, "loss_curve_", []) if continuing else []
         return stochastic_solve(
             stack, data, theta, self.alpha, self._optimizer,
-            batch_size=self._batch_size(len(data.rows)),
+            batch_size=self._batch_size(data.n_train),
             max_iter=1 if partial else self.max_iter, tol=self.tol,
             n_iter_no_change=self.n_iter_no_change, rng=self._random_state,
             validation_score=validation, verbose=self.verbose,
@@ -367,6 +454,9 @@ class _NeuralBase(InferenceMixin, TransformerMixin, BaseEstimator):
         features : ndarray of shape (n_samples, n_units_last_hidden)
         """
         check_is_fitted(self)
+        if any_dask(X):  # a lazy dask array, computed block by block
+            columns = self.coefs_[-1].shape[0] if self.coefs_[:-1] else self.n_features_in_
+            return map_rows(self, "transform", X, columns=columns)
         X = validate_data(self, X, accept_sparse=_SPARSE, dtype=FLOAT_DTYPES, reset=False)
         return self._features(X)
 
@@ -652,6 +742,14 @@ class NeuralGLM(RegressorMixin, _NeuralBase):
         family.check_y(y)
         return y, family, link, 1, check_sample_weight(sample_weight, X)
 
+    def _dask_targets(self, X, y, sample_weight, offset, continuing):
+        """``(rows, summary, family, link, n_outputs)`` for dask input, checked and persisted."""
+        family = self.family_ if continuing else get_family(self.family)
+        link = self.link_ if continuing else resolve_output_link(family, self.link)
+        rows = DaskData(X, y, sample_weight, offset)
+        check_features(self, X, reset=not continuing)
+        return rows, summarise(rows.persist(), family), family, link, 1
+
     def _set_output_coef(self, stack, theta):
         self.coef_ = self.coefs_[-1][:, 0].copy()
         self.intercept_ = float(self.intercepts_[-1][0])
@@ -683,6 +781,9 @@ class NeuralGLM(RegressorMixin, _NeuralBase):
         -------
         mu : ndarray of shape (n_samples,)
         """
+        if any_dask(X, offset):
+            check_is_fitted(self)
+            return map_rows(self, "predict", X, offset)
         eta, X = self._eta(X, offset)
         # the inverse link in float64 (one compiled version of the link functions)
         return self.link_.inverse(eta[:, 0].astype(np.float64)).astype(X.dtype, copy=False)
@@ -701,6 +802,9 @@ class NeuralGLM(RegressorMixin, _NeuralBase):
         -------
         score : float
         """
+        if any_dask(X, y, sample_weight, offset):  # a lazy 0-d dask array
+            check_is_fitted(self)
+            return deviance_score(self, X, y, sample_weight, offset)
         eta, X = self._eta(X, offset)
         y = np.asarray(y, dtype=np.float64).ravel()
         if y.shape[0] != eta.shape[0]:
@@ -934,6 +1038,29 @@ class NeuralGLMClassifier(
                     f"data contains only one class: {self.classes_[0]!r}"
                 )
         n_classes = len(self.classes_)
+        link = self._output_link(n_classes)
+        codes = np.searchsorted(self.classes_, y).astype(np.float64)
+        weights = class_sample_weights(
+            self.class_weight, self.classes_, y, codes, check_sample_weight(sample_weight, X)
+        )
+        if n_classes == 2:
+            return codes, BinomialFamily(), link, 1, weights
+        return codes, None, None, n_classes, weights
+
+    def _dask_targets(self, X, y, sample_weight, offset, continuing):
+        """``(rows, summary, family, link, n_outputs)`` for dask input: y as class codes, the
+        class weights folded into the weights (``_dask.prepare_labels``)."""
+        classes = getattr(self, "classes_", None) if continuing else None
+        rows, summary, link = prepare_labels(self, X, y, sample_weight, offset,
+                                             not continuing, self._output_link)  # fmt: skip
+        if classes is not None and not np.array_equal(classes, self.classes_):
+            raise ValueError("warm_start: y's classes differ from those of the last fit.")
+        if len(self.classes_) == 2:
+            return rows, summary, BinomialFamily(), link, 1
+        return rows, summary, None, None, len(self.classes_)
+
+    def _output_link(self, n_classes):
+        """The output link, checked against the number of classes."""
         link = resolve_output_link(BinomialFamily(), self.link)
         if n_classes > 2 and link.name != "logit":
             raise ValueError(
@@ -946,13 +1073,7 @@ class NeuralGLMClassifier(
                 f"link={link.name!r} does not map every linear predictor to a probability; "
                 f"use one of {', '.join(BINARY_LINKS)}."
             )
-        codes = np.searchsorted(self.classes_, y).astype(np.float64)
-        weights = class_sample_weights(
-            self.class_weight, self.classes_, y, codes, check_sample_weight(sample_weight, X)
-        )
-        if n_classes == 2:
-            return codes, BinomialFamily(), link, 1, weights
-        return codes, None, None, n_classes, weights
+        return link
 
     def _set_output_coef(self, stack, theta):
         self.coef_ = self.coefs_[-1].T.copy()
@@ -998,6 +1119,9 @@ class NeuralGLMClassifier(
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
+        if any_dask(X, offset):
+            check_is_fitted(self)
+            return map_rows(self, "predict_proba", X, offset, columns=len(self.classes_))
         eta, X = self._eta(X, offset)
         eta = eta[:, 0] if self.n_outputs_ == 1 else eta
         probabilities = class_probabilities(eta.astype(np.float64), self.link_)  # as predict

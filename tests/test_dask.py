@@ -9,12 +9,13 @@ coefficients, deviance and standard errors.
 """
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-from skglmnn import GLMClassifier, GLMRegressor
+from skglmnn import GLMClassifier, GLMRegressor, NeuralGLM, NeuralGLMClassifier
 from skglmnn._testing import make_tabular
 
 da = pytest.importorskip("dask.array")
@@ -302,3 +303,116 @@ def test_a_worker_out_of_memory_is_a_clear_error():
                     GLMRegressor(family="poisson").fit(X, y)
         finally:
             cluster.close(timeout=30)
+
+
+def _network_data(n=1500, seed=20):
+    rng = np.random.default_rng(seed)
+    Z = rng.normal(size=(n, 3))
+    eta = 0.5 + np.tanh(Z @ [0.8, -0.5, 0.3]) - 0.5 * np.tanh(Z @ [0.2, 0.6, -0.4])
+    y = rng.poisson(np.exp(eta))
+    return Z * [1e-3, 1.0, 1e3] + [0.0, 2000.0, 0.0], y.astype(float)  # scales, a year
+
+
+def test_network_without_hidden_layers_is_the_glm_on_dask(client):
+    X, y, *_ = make_tabular(1500, 5, "gamma", seed=21)
+    rng = np.random.default_rng(7)
+    w, offset = rng.uniform(0.5, 2.0, len(y)), rng.normal(0, 0.1, len(y))
+    args = dict(family="gamma", hidden=(), solver="lbfgs", alpha=1e-3, tol=1e-9, max_iter=500)
+    memory = NeuralGLM(**args).fit(X, y, sample_weight=w, offset=offset)
+    Xd, yd, wd, od = _rows(X, y, w, offset)
+    fitted = NeuralGLM(**args).fit(Xd, yd, sample_weight=wd, offset=od)
+    _close(fitted.coef_, memory.coef_, RTOL, "coef_")
+    for name in ("deviance_", "null_deviance_", "dispersion_", "aic_"):
+        _close(getattr(fitted, name), getattr(memory, name), RTOL, name)
+    _close(fitted.coef_table()["std_error"], memory.coef_table()["std_error"], RTOL, "std_error")
+    glm = GLMRegressor(family="gamma", alpha=1e-3, tol=1e-9).fit(Xd, yd, sample_weight=wd,
+                                                                offset=od)  # fmt: skip
+    _close(fitted.coef_, glm.coef_, 1e-6, "the network is the GLM")
+
+
+def test_network_objective_on_blocks_is_the_in_memory_one(client):
+    """The full-batch objective and gradient of a network, summed over blocks on the
+    workers, equal the in-memory sweep's (for softmax and Poisson outputs, weights)."""
+    from skglmnn._dask import DaskData, DaskNetworkData, summarise
+    from skglmnn._layers import GLMStack, row_source
+    from skglmnn._solvers._scaling import ColumnScaling
+    from skglmnn._solvers.network import NetworkData, value_gradient
+    from skglmnn.families import get_family
+    from skglmnn.links import get_link
+
+    X, y = _network_data()
+    n, rng = len(y), np.random.default_rng(8)
+    w = rng.uniform(0.5, 2.0, n)
+    activations = NeuralGLM(activation="tanh")._activations(2)
+    for family, outputs, target in ((get_family("poisson"), 1, y),
+                                    (None, 3, np.digitize(y, [1.0, 3.0]).astype(float))):
+        link = get_link("log") if family is not None else None
+        stack = GLMStack(3, (4, 3), activations, outputs, family, link)
+        theta = stack.initial_theta(rng, 0.0)
+        scaling = ColumnScaling.of(X, w, centre=True)
+        memory = NetworkData.standardised(row_source(X), target, w / w.mean(),
+                                          np.empty((0, outputs)), np.arange(n), scaling)
+        rows = DaskData(*_rows(X, target, w)).persist()
+        summary = summarise(rows)
+        blocks = DaskNetworkData(rows, summary, summary.moments.scaling(centre=True))
+        _close(blocks.shift, memory.shift, 1e-12, "shift")
+        _close(blocks.inv_scale, memory.inv_scale, 1e-12, "scale")
+        v0, g0 = value_gradient(stack, memory, theta, 0.01, stack.weight_mask())
+        v1, g1 = value_gradient(stack, blocks, theta, 0.01, stack.weight_mask())
+        assert v1 == pytest.approx(v0, rel=1e-12)
+        _close(g1, g0, 1e-11, "gradient")
+
+
+@pytest.mark.parametrize("classifier", [False, True])
+def test_network_lbfgs_on_dask_matches_the_in_memory_fit(client, classifier):
+    """Ten L-BFGS iterations visit the same points to 1e-6: the objective is the same up to
+    the order of its sums (test above), and a network's non-convex objective lets L-BFGS
+    amplify that rounding (about 1e-7 after 30 iterations) -- so long fits of a network are
+    not compared; a network without hidden layers is the GLM, compared to 1e-8 above."""
+    X, y = _network_data()
+    args = dict(hidden=(3,), activation="tanh", solver="lbfgs", max_iter=10, alpha=1e-2,
+                random_state=0)  # fmt: skip
+    if classifier:
+        y = np.digitize(y, [1.0, 3.0])  # three classes
+        make = lambda: NeuralGLMClassifier(**args)  # noqa: E731
+    else:
+        make = lambda: NeuralGLM(family="poisson", **args)  # noqa: E731
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        memory = make().fit(X, y)
+        fitted = make().fit(*_rows(X, y))
+    for a, b in zip(fitted.coefs_ + fitted.intercepts_, memory.coefs_ + memory.intercepts_,
+                    strict=True):  # fmt: skip
+        _close(a, b, 1e-6, "coefs_")
+    _close(fitted.coef_table()["std_error"], memory.coef_table()["std_error"], 1e-5, "std_error")
+    Xd = _rows(X)[0]
+    lazy = fitted.transform(Xd)
+    assert isinstance(lazy, da.Array) and lazy.shape == (len(X), 3)
+    _close(lazy.compute(), fitted.transform(X), 1e-12, "transform")
+    method = "predict_proba" if classifier else "predict"
+    _close(getattr(fitted, method)(Xd).compute(), getattr(fitted, method)(X), 1e-12, method)
+
+
+def test_network_adam_streams_the_blocks(client):
+    X, y = _network_data(2000, seed=22)
+    args = dict(family="poisson", hidden=(4,), activation="tanh", solver="adam", max_iter=15,
+                batch_size=50, learning_rate_init=0.01, random_state=3)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        memory = NeuralGLM(**args).fit(X, y)
+        first = NeuralGLM(**args).fit(*_rows(X, y, chunk=400))
+        second = NeuralGLM(**args).fit(*_rows(X, y, chunk=400))
+    for a, b in zip(first.coefs_, second.coefs_, strict=True):  # reproducible
+        np.testing.assert_array_equal(a, b)
+    # the mini-batches differ (rows shuffled within blocks), the training does not
+    assert first.loss_curve_[-1] < 0.8 * first.loss_curve_[0]
+    assert first.loss_curve_[-1] == pytest.approx(memory.loss_curve_[-1], rel=0.05)
+    assert first.score(*_rows(X, y)).compute() == pytest.approx(memory.score(X, y), abs=0.03)
+
+
+def test_network_options_that_need_rows_in_memory_say_so(client):
+    X, y = _network_data(300)
+    with pytest.raises(ValueError, match="early_stopping=True is not available on dask"):
+        NeuralGLM(family="poisson", early_stopping=True).fit(*_rows(X, y, chunk=100))
+    with pytest.raises(ValueError, match="partial_fit takes in-memory batches"):
+        NeuralGLM(family="poisson").partial_fit(*_rows(X, y, chunk=100))

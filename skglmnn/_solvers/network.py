@@ -69,6 +69,11 @@ class NetworkData:
     shift: np.ndarray = field(default_factory=lambda: np.empty(0))
     inv_scale: np.ndarray = field(default_factory=lambda: np.empty(0))
 
+    @property
+    def n_train(self):
+        """Number of training rows."""
+        return self.rows.shape[0]
+
     @classmethod
     def standardised(cls, source, y, sample_weight, offset, rows, scaling):
         """Data whose first layer reads standardised inputs (``scaling``: a ColumnScaling)."""
@@ -172,12 +177,15 @@ def _penalty(theta, decay):
 
 def value_gradient(stack, data, theta, alpha, mask):
     """``F(theta)`` and its gradient over all training rows."""
-    grad = np.empty_like(theta)
-    value = compiled(K.loss_gradient)(
-        *data.source, data.y, data.sample_weight, data.offset, data.rows, CHUNK_ROWS,
-        data.shift, data.inv_scale, theta, stack.layout, stack.act, stack.output, stack.opower,
-        1.0 / data.rows.shape[0], grad,
-    )  # fmt: skip
+    if hasattr(data, "value_gradient"):  # dask data: summed over blocks on the workers
+        value, grad = data.value_gradient(stack, theta)
+    else:
+        grad = np.empty_like(theta)
+        value = compiled(K.loss_gradient)(
+            *data.source, data.y, data.sample_weight, data.offset, data.rows, CHUNK_ROWS,
+            data.shift, data.inv_scale, theta, stack.layout, stack.act, stack.output,
+            stack.opower, 1.0 / data.rows.shape[0], grad,
+        )  # fmt: skip
     decay = decay_vector(stack, data, alpha, mask)
     grad += decay * theta
     return value + _penalty(theta, decay), grad
@@ -196,10 +204,14 @@ def batch_chunks(stack, batch_size):
 
 def run_epoch(stack, data, theta, alpha, optimizer, batch_size, rng, mask):
     """One shuffled pass of mini-batch updates; returns the epoch's mean objective."""
-    rows = rng.permutation(data.rows)
     decay = decay_vector(stack, data, alpha, mask)
     chunks = batch_chunks(stack, batch_size)
     kernel, extra = (K.train_epoch_chunked, (chunks,)) if chunks > 1 else (K.train_epoch, ())
+    if hasattr(data, "run_epoch"):  # dask data: the blocks streamed through this process
+        total = data.run_epoch(stack, theta, optimizer, batch_size, rng,
+                               decay if alpha else np.empty(0), kernel, extra)  # fmt: skip
+        return total / data.n_train + _penalty(theta, decay)
+    rows = rng.permutation(data.rows)
     total = compiled(kernel)(
         *data.source, data.y, data.sample_weight, data.offset, rows, batch_size,
         data.shift, data.inv_scale, theta, stack.layout, stack.act, stack.output, stack.opower,
