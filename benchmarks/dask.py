@@ -114,10 +114,8 @@ def run_cluster(args, sizes):
                            host="127.0.0.1", dashboard_address="127.0.0.1:0",
                            memory_limit=args.memory_limit)  # fmt: skip
     with Client(cluster) as client:
-        warm_X, warm_y = make_data(20_000, 5, "logistic", 5_000)
         for problem in args.problems:  # numba's kernels loaded in the workers, untimed
-            estimator(problem).fit(*dask.persist(*make_data(20_000, 5, problem, 5_000)))
-        del warm_X, warm_y
+            estimator(problem).fit(*dask.persist(*make_data(400_000, 5, problem, 200_000)))
         for n in sizes:
             for problem in args.problems:
                 X, y = dask.persist(*make_data(n, args.columns, problem, args.chunk_rows))
@@ -154,6 +152,8 @@ def run_memory(args, results, n):
     import dask
 
     for problem in args.problems:
+        X, y = dask.compute(*make_data(400_000, 5, problem, 200_000), scheduler="threads")
+        estimator(problem).fit(X, y)  # numba's kernels loaded, untimed
         X, y = make_data(n, args.columns, problem, args.chunk_rows)
         X, y = dask.compute(X, y, scheduler="threads")
         X = np.ascontiguousarray(X)
