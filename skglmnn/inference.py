@@ -239,7 +239,9 @@ def fit_statistics(out):
         null_b = None
         if not binary or out.offset is not None:
             null_b = _null_intercept(out, loss, ybar)
-        null_deviance, loglik = out.map_rows(_second_sums, binary, ybar, null_b, scale)
+        null_deviance = loglik = 0.0
+        if not binary or out.offset is not None:  # else both have closed forms: no pass
+            null_deviance, loglik = out.map_rows(_second_sums, binary, ybar, null_b, scale)
         if binary and out.offset is None:  # constant mean ybar: a closed form
             null_deviance = -2.0 * weight_sum * (xlogy(ybar, ybar) + xlogy(1 - ybar, 1 - ybar))
         if binary:
@@ -287,10 +289,8 @@ def _first_sums(out, need_deviance):
 
 
 def _second_sums(out, binary, ybar, null_b, scale):
-    """``(null deviance, log-likelihood)`` of the rows of ``out`` (0 where the caller has a
-    closed form: binary targets)."""
-    if binary and out.offset is None:
-        return 0.0, 0.0
+    """``(null deviance, log-likelihood)`` of the rows of ``out`` (0 for the log-likelihood of
+    binary targets: the caller has its closed form)."""
     y = out.y.astype(np.float64)
     loss = GLMLoss(out.family, out.link)
     null_eta = np.full(len(y), null_b) if out.offset is None else null_b + out.offset
