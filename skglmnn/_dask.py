@@ -39,17 +39,20 @@ FAN_IN = 8  # partial sums added per task of the reduction tree
 
 
 def block_task(func):
-    """``func`` run single-threaded: numba's loops and BLAS on one thread each.
+    """``func`` run single-threaded on a dask worker: numba's loops and BLAS on one thread.
 
-    The tasks are the parallelism (a dask worker runs as many as it has
+    On a cluster the tasks are the parallelism (a worker runs as many as it has
     threads, and a cluster has about one worker thread per core); a task that
     also started a thread per core would share its cores with the other
     tasks' threads: measured 5 s instead of 1 s for a pass over 20M x 50 on
-    2 workers of 1 thread, on 2 cores.
+    2 workers of 1 thread, on 2 cores.  Without a cluster the blocks run one
+    after the other (``DaskData.map_reduce``), each on all of numba's threads.
     """
 
     @functools.wraps(func)
     def task(*args):
+        if not _in_worker():
+            return func(*args)
         import numba
 
         previous = numba.get_num_threads()
@@ -116,6 +119,27 @@ def _float_dtype(dtype, name):
     if dtype.kind in "biu":
         return np.dtype(np.float64)
     raise ValueError(f"{name} must be numeric; got dtype {dtype}.")
+
+
+def _in_worker():
+    """Whether this thread runs a task of a ``dask.distributed`` worker."""
+    try:
+        from distributed import get_worker
+
+        get_worker()
+    except (ImportError, ValueError):
+        return False
+    return True
+
+
+def _client():
+    """The active ``dask.distributed`` client, or None."""
+    try:
+        from distributed import default_client
+
+        return default_client()
+    except (ImportError, ValueError):
+        return None
 
 
 class DaskData:
@@ -195,13 +219,9 @@ class DaskData:
 
     def _holders(self):
         """The workers holding each chunk of X (None each without a distributed client)."""
-        chunks = len(self.X.chunks[0])
-        try:
-            from distributed import default_client
-
-            client = default_client()
-        except (ImportError, ValueError):
-            return [None] * chunks
+        client = _client()
+        if client is None:
+            return [None] * len(self.X.chunks[0])
         keys = [block.key for block in self.X.to_delayed(optimize_graph=False)[:, 0]]
         where = client.who_has(keys)
         return [list(where.get(key, ())) or None for key in keys]
@@ -243,8 +263,14 @@ class DaskData:
         while len(parts) > 1:
             parts = [delayed(_fold, pure=True)(combine, *parts[i : i + FAN_IN])
                      for i in range(0, len(parts), FAN_IN)]  # fmt: skip
+        # Without a cluster (and no scheduler configured) the blocks run one after the
+        # other in this process, each on all of numba's threads: dask's thread pool would
+        # start a kernel per core at once, each wanting every core.
+        scheduler = None
+        if _client() is None and dask.config.get("scheduler", None) is None:
+            scheduler = "synchronous"
         try:
-            return dask.compute(parts[0])[0]
+            return dask.compute(parts[0], scheduler=scheduler)[0]
         except Exception as error:
             if type(error).__name__ != "KilledWorker":
                 raise
