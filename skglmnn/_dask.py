@@ -270,7 +270,7 @@ class DaskData:
         if _client() is None and dask.config.get("scheduler", None) is None:
             scheduler = "synchronous"
         try:
-            return dask.compute(parts[0], scheduler=scheduler)[0]
+            result = dask.compute(parts[0], scheduler=scheduler)[0]
         except Exception as error:
             if type(error).__name__ != "KilledWorker":
                 raise
@@ -283,6 +283,18 @@ class DaskData:
                 "(X.rechunk({0: rows})) or give the workers more memory. Dask's message: "
                 f"{error}"
             ) from error
+        return _owned(result)
+
+
+def _owned(result):
+    """``result`` with its arrays aligned and writable: arrays received from a worker can
+    be views of a message buffer at any offset, which Fortran code (scipy's L-BFGS-B in
+    scipy 1.11) refuses."""
+    if isinstance(result, np.ndarray):
+        return np.require(result, requirements=("C", "A", "W"))
+    if isinstance(result, tuple):
+        return tuple(_owned(entry) for entry in result)
+    return result
 
 
 def _codes(labels, classes, dtype):
