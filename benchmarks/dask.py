@@ -16,6 +16,7 @@ Usage::
     python benchmarks/dask.py                      # 20M x 50, logistic and Poisson
     python benchmarks/dask.py --rows 2e6           # smaller
     python benchmarks/dask.py --scale 1e6,2e6,5e6,1e7,2e7 --problems logistic
+    python benchmarks/dask.py --scale 1e6,5e6,2e7 --passes    # one pass: dask's floor and ours
 """
 
 import argparse
@@ -148,6 +149,47 @@ def run_cluster(args, sizes):
     return results
 
 
+def _median_seconds(func, *args, repeat=7):
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func(*args)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def run_passes(args, sizes):
+    """Per row: dask's own ``X.sum(axis=0)`` against one skglmnn loss-and-gradient pass."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    from skglmnn._dask import DaskData, _glm_block
+    from skglmnn._loss import GLMLoss
+    from skglmnn.families import get_family
+    from skglmnn.links import get_link
+
+    loss = GLMLoss(get_family("binomial"), get_link("logit"))
+    p = args.columns
+    block = (loss, np.zeros(p), 0.1, np.zeros(p), False)
+    print("\n| rows | X.sum(axis=0) | ns per row | loss + gradient pass | ns per row |")
+    print("|---:|---:|---:|---:|---:|")
+    cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
+                           host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                           memory_limit=args.memory_limit)  # fmt: skip
+    with Client(cluster):
+        for n in sizes:
+            X, y = make_data(n, p, "logistic", args.chunk_rows)
+            rows = DaskData(X, y).persist()
+            dask.compute(rows.X.sum())
+            rows.map_reduce(_glm_block, *block)
+            ours = _median_seconds(rows.map_reduce, _glm_block, *block)
+            theirs = _median_seconds(dask.compute, rows.X.sum(axis=0))
+            print(f"| {n:,} | {theirs * 1e3:.1f} ms | {theirs / n * 1e9:.1f} "
+                  f"| {ours * 1e3:.1f} ms | {ours / n * 1e9:.1f} |", flush=True)
+            del X, y, rows
+    cluster.close()
+
+
 def run_memory(args, results, n):
     import dask
 
@@ -211,10 +253,15 @@ def main():
     parser.add_argument("--no-dask-ml", dest="dask_ml", action="store_false")
     parser.add_argument("--no-memory", dest="in_memory", action="store_false",
                         help="skip the in-memory reference fit")
+    parser.add_argument("--passes", action="store_true",
+                        help="only time single passes (dask's X.sum against ours) per size")
     args = parser.parse_args()
     args.problems = args.problems.split(",")
     sizes = sorted(int(float(s)) for s in args.scale.split(",")) if args.scale else \
         [int(args.rows)]  # fmt: skip
+    if args.passes:
+        run_passes(args, sizes)
+        return
     results = run_cluster(args, sizes)
     if args.in_memory:
         run_memory(args, results, max(sizes))
