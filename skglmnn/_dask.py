@@ -113,6 +113,18 @@ def _as_dask_array(obj, name, row_chunks=None):
     return da.from_array(array, chunks=(row_chunks,) + array.shape[1:])
 
 
+def _check_dense(X):
+    """Refuse chunks that are sparse matrices: the kernels read dense row blocks."""
+    meta = getattr(X, "_meta", None)
+    module = type(meta).__module__.split(".")[0]
+    if module in ("scipy", "sparse", "cupyx"):
+        raise ValueError(
+            f"X has {type(meta).__name__} chunks; dask input must have dense NumPy chunks "
+            "(X.map_blocks(lambda block: block.toarray()) for scipy.sparse ones, or fit the "
+            "in-memory sparse matrix)."
+        )
+
+
 def _float_dtype(dtype, name):
     if dtype in (np.float32, np.float64):
         return dtype
@@ -164,6 +176,7 @@ class DaskData:
 
     def __init__(self, X, y=None, sample_weight=None, offset=None, *, labels=False):
         X = _as_dask_array(X, "X")
+        _check_dense(X)
         if X.ndim != 2:
             raise ValueError(
                 f"Expected a 2-D array for X, got {X.ndim} dimension(s) with shape {X.shape}; "
@@ -686,6 +699,7 @@ def map_rows(estimator, method, X, offset=None, columns=None, dtype=None, checke
     if not checked:
         check_features(estimator, X, reset=False)
     X = _as_dask_array(X, "X")
+    _check_dense(X)
     if len(X.chunks[1]) > 1:
         X = X.rechunk({1: -1})
     dtype = dtype or _float_dtype(X.dtype, "X")
@@ -747,7 +761,7 @@ def _null_block(y, w, family, parts):
 def deviance_score(estimator, X, y, sample_weight=None, offset=None):
     """D^2 of a fitted GLM on dask data, lazily: a 0-d dask array (``GLMRegressor.score``)."""
     _, da = _modules()
-    mu = map_rows(estimator, "predict", X, offset, dtype=np.float64)
+    mu = map_rows(estimator, "predict", X, offset)
     rows = (mu.chunks[0],)
     y = _as_dask_array(y, "y", rows[0])
     if y.ndim != 1 or y.shape[0] != mu.shape[0]:

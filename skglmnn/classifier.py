@@ -156,7 +156,7 @@ class LabelsFromProbabilitiesMixin:
         """
         if any_dask(X, offset):
             check_is_fitted(self)
-            return map_rows(self, "predict_log_proba", X, offset, len(self.classes_), np.float64)
+            return map_rows(self, "predict_log_proba", X, offset, len(self.classes_))
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X, offset))
 

@@ -317,7 +317,7 @@ class GLMRegressor(InferenceMixin, RegressorMixin, BaseEstimator):
         """
         if any_dask(X, offset):
             check_is_fitted(self)
-            return map_rows(self, "predict", X, offset, dtype=np.float64)
+            return map_rows(self, "predict", X, offset)
         eta = self.linear_predictor(X, offset)
         return self.link_.inverse(eta)
 

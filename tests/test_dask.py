@@ -187,6 +187,7 @@ def test_predictions_are_lazy_and_equal(client):
         assert isinstance(lazy, da.Array), method
         expected = getattr(memory, method)(X, offset=offset)
         assert lazy.shape == expected.shape
+        assert lazy.dtype == expected.dtype == lazy.compute().dtype, method
         if method == "predict":
             assert np.array_equal(lazy.compute(), expected)
         else:
@@ -210,6 +211,21 @@ def test_fitted_model_is_an_ordinary_estimator(client):
     copy = pickle.loads(pickle.dumps(fitted))
     np.testing.assert_array_equal(copy.predict(X), fitted.predict(X))
     assert isinstance(copy.predict(X), np.ndarray)
+
+
+def test_float32_stays_float32_and_sparse_chunks_are_refused(client):
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    X, y, *_ = make_tabular(1200, 4, "poisson", seed=18)
+    X32 = X.astype(np.float32)
+    memory = GLMRegressor(family="poisson", tol=1e-6).fit(X32, y)
+    Xd, yd = _rows(X32, y)
+    fitted = GLMRegressor(family="poisson", tol=1e-6).fit(Xd, yd)
+    assert fitted.coef_.dtype == memory.coef_.dtype == np.float32
+    _close(fitted.coef_, memory.coef_, 1e-6, "coef_")
+    predicted = fitted.predict(Xd)
+    assert predicted.dtype == predicted.compute().dtype == memory.predict(X32).dtype
+    with pytest.raises(ValueError, match="csr_matrix chunks; dask input must have dense"):
+        GLMRegressor(family="poisson").fit(_rows(X)[0].map_blocks(scipy_sparse.csr_matrix), yd)
 
 
 def test_bad_input_is_reported_before_the_solve(client):
