@@ -201,13 +201,8 @@ class _NeuralBase(InferenceMixin, TransformerMixin, BaseEstimator):
         offset = self._check_offset(offset, X, n_outputs)
         stack = GLMStack(X.shape[1], hidden, activations, n_outputs, family, link)
         n = X.shape[0]
-        if continuing and self._same_shape(stack):
-            theta = stack.pack(self.coefs_, self.intercepts_)
-        else:
-            continuing = False
-            self._random_state = check_random_state(self.random_state)
-            self._optimizer = None
-            theta = stack.initial_theta(self._random_state, 0.0)
+        theta, continuing = self._starting_point(stack, continuing)
+        if not continuing:
             self._start_at_null_model(stack, theta, y_coded, weights)
         rows = np.arange(n, dtype=np.int64)
         validation = None
@@ -261,13 +256,8 @@ class _NeuralBase(InferenceMixin, TransformerMixin, BaseEstimator):
             X, y, sample_weight, offset, continuing
         )
         stack = GLMStack(rows.n_features, hidden, activations, n_outputs, family, link)
-        if continuing and self._same_shape(stack):
-            theta = stack.pack(self.coefs_, self.intercepts_)
-        else:
-            continuing = False
-            self._random_state = check_random_state(self.random_state)
-            self._optimizer = None
-            theta = stack.initial_theta(self._random_state, 0.0)
+        theta, continuing = self._starting_point(stack, continuing)
+        if not continuing:
             self._set_null_intercept(stack, theta, summary.y_mean,
                                      getattr(summary, "class_counts", None))  # fmt: skip
             self._input_scaling = summary.moments.scaling(centre=True)
@@ -279,6 +269,15 @@ class _NeuralBase(InferenceMixin, TransformerMixin, BaseEstimator):
         self._store(stack, result, rows.X, False, continuing, rows.n_samples)
         self._dask_inference(rows)
         return self
+
+    def _starting_point(self, stack, continuing):
+        """``(theta, continuing)``: the fitted parameters when continuing with a network of
+        the same shape, else a random start (the random state and the optimiser reset)."""
+        if continuing and self._same_shape(stack):
+            return stack.pack(self.coefs_, self.intercepts_), True
+        self._random_state = check_random_state(self.random_state)
+        self._optimizer = None
+        return stack.initial_theta(self._random_state, 0.0), False
 
     def _dask_inference(self, rows):
         """The output GLM's statistics on dask data: its design is the features, computed
