@@ -96,6 +96,27 @@ def objective(problem, X, y, coef, intercept):
     return value
 
 
+def timed_fit(problem, X, y):
+    """``(model, seconds, extra client memory)`` of one fit, warnings silenced."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gc.collect()
+        with PeakMemory() as memory:
+            start = time.perf_counter()
+            model = estimator(problem).fit(X, y)
+            seconds = time.perf_counter() - start
+    return model, seconds, memory.extra
+
+
+def local_cluster(args):
+    """The benchmark's cluster: worker processes of one thread, on 127.0.0.1 only."""
+    from distributed import LocalCluster
+
+    return LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
+                        host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                        memory_limit=args.memory_limit)  # fmt: skip
+
+
 def worker_peaks(client):
     """Each worker's peak resident memory (bytes) since it started."""
     peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
@@ -108,12 +129,10 @@ def gb(value):
 
 def run_cluster(args, sizes):
     import dask
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     results = {}
-    cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                           host="127.0.0.1", dashboard_address="127.0.0.1:0",
-                           memory_limit=args.memory_limit)  # fmt: skip
+    cluster = local_cluster(args)
     with Client(cluster) as client:
         for problem in args.problems:  # numba's kernels loaded in the workers, untimed
             estimator(problem).fit(*dask.persist(*make_data(400_000, 5, problem, 200_000)))
@@ -122,14 +141,7 @@ def run_cluster(args, sizes):
                 X, y = dask.persist(*make_data(n, args.columns, problem, args.chunk_rows))
                 dask.compute(X.sum(), y.sum())  # generated before any clock starts
                 row = results.setdefault((problem, n), {})
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    gc.collect()
-                    with PeakMemory() as memory:
-                        start = time.perf_counter()
-                        model = estimator(problem).fit(X, y)
-                        row["dask"] = time.perf_counter() - start
-                row["client"] = memory.extra
+                model, row["dask"], row["client"] = timed_fit(problem, X, y)
                 row["solver"] = getattr(model, "solver_", model.solver)
                 row["objective"] = objective(problem, X, y, model.coef_, model.intercept_)
                 if args.dask_ml and n in (max(sizes),):
@@ -161,7 +173,7 @@ def _median_seconds(func, *args, repeat=7):
 def run_passes(args, sizes):
     """Per row: dask's own ``X.sum(axis=0)`` against one skglmnn loss-and-gradient pass."""
     import dask
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     from skglmnn._dask import DaskData, _glm_block
     from skglmnn._loss import GLMLoss
@@ -173,9 +185,7 @@ def run_passes(args, sizes):
     block = (loss, np.zeros(p), 0.1, np.zeros(p), False)
     print("\n| rows | X.sum(axis=0) | ns per row | loss + gradient pass | ns per row |")
     print("|---:|---:|---:|---:|---:|")
-    cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                           host="127.0.0.1", dashboard_address="127.0.0.1:0",
-                           memory_limit=args.memory_limit)  # fmt: skip
+    cluster = local_cluster(args)
     with Client(cluster):
         for n in sizes:
             X, y = make_data(n, p, "logistic", args.chunk_rows)
@@ -199,15 +209,9 @@ def run_memory(args, results, n):
         X, y = make_data(n, args.columns, problem, args.chunk_rows)
         X, y = dask.compute(X, y, scheduler="threads")
         X = np.ascontiguousarray(X)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            gc.collect()
-            with PeakMemory() as memory:
-                start = time.perf_counter()
-                model = estimator(problem).fit(X, y)
-                seconds = time.perf_counter() - start
+        model, seconds, extra = timed_fit(problem, X, y)
         row = results[(problem, n)]
-        row["memory"], row["memory_extra"] = seconds, memory.extra
+        row["memory"], row["memory_extra"] = seconds, extra
         row["memory_solver"] = getattr(model, "solver_", model.solver)
         print(f"  {problem} n={n:,}: in-memory fit {seconds:.2f} s", flush=True)
         del X, y, model
