@@ -2,11 +2,13 @@
 
 A GLM's loss, its gradient, its Fisher information ``[X 1]^T W [X 1]``, the
 column moments of the standardisation and every fit statistic are sums over
-rows.  So a fit on a row-chunked dask array needs, per solver iteration, one
-task per chunk -- the same numba kernels the in-memory fit runs, applied to
-that chunk on the worker holding it -- and a tree of additions down to a few
-numbers of size ``p`` or ``p x p``, which the client (the solver) receives.
-X never travels: the client holds ``O(p^2)`` numbers.
+rows.  So a fit on a row-chunked dask array needs, per solver iteration, the
+same numba kernels the in-memory fit runs, applied to each chunk on the worker
+holding it, and a tree of additions down to a few numbers of size ``p`` or
+``p x p``, which the client (the solver) receives.  On a distributed cluster
+each worker runs its chunks when the client asks (``Client.run``: a solver
+iteration costs ~3 ms of messages instead of a task graph's ~40 ms); dask's
+tasks are the fallback.  X never travels: the client holds ``O(p^2)`` numbers.
 
 Everything here is the glue: turning dask arrays and dataframes into aligned,
 persisted row chunks (``DaskData``), checking them in one pass that also
