@@ -324,7 +324,7 @@ def _local_and_task_sums(X, y, w, offset, chunk):
     return data, local, data._task_reduce(_glm_block, args, _add)
 
 
-def test_workers_own_sums_are_the_task_tree_to_the_last_bit(client):
+def test_workers_own_sums_are_the_task_tree(client):
     """Each worker adds up the chunks it holds (``Client.run``, no task graph) and the client
     completes the task path's tree of additions: the same sums, wherever the chunks are, up
     to rounding (BLAS and vectorised loops round by the arrays' addresses)."""
@@ -367,6 +367,34 @@ def test_workers_own_sums_fall_back_to_tasks(client, monkeypatch):
     assert skdask._glm_block in data._plan[1].too_big  # the plan stays for the others
     for a, b in zip(local, tasks, strict=True):
         np.testing.assert_array_equal(a, b)  # both ran as tasks
+
+
+def test_workers_of_two_threads_split_their_chunks(monkeypatch):
+    """A worker with two threads runs its chunks on both (an in-process cluster, nothing
+    listening): the fit is the in-memory one, and every pass ran on the workers' own sums."""
+    import skglmnn._dask as skdask
+
+    X, y, *_ = make_tabular(3000, 5, "poisson", seed=33)
+    w = np.random.default_rng(4).uniform(0.5, 2.0, 3000)
+    memory = GLMRegressor(family="poisson", tol=TOL).fit(X, y, sample_weight=w)
+    original, outcomes = skdask._LocalSums.run, []
+
+    def run(self, *args):
+        result = original(self, *args)
+        outcomes.append(result is not None and result is not skdask._TOO_BIG)
+        return result
+
+    monkeypatch.setattr(skdask._LocalSums, "run", run)
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                       dashboard_address=None)  # fmt: skip
+    try:
+        with distributed.Client(cluster, timeout="60s"):
+            Xd, yd, wd = _rows(X, y, w, chunk=300)
+            fitted = GLMRegressor(family="poisson", tol=TOL).fit(Xd, yd, sample_weight=wd)
+    finally:
+        cluster.close(timeout=30)
+    assert outcomes and all(outcomes)
+    _same_fit(fitted, memory)
 
 
 def _glm_args(X):
