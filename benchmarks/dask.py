@@ -16,6 +16,7 @@ Usage::
     python benchmarks/dask.py                      # 20M x 50, logistic and Poisson
     python benchmarks/dask.py --rows 2e6           # smaller
     python benchmarks/dask.py --scale 1e6,2e6,5e6,1e7,2e7 --problems logistic --repeat 3
+    python benchmarks/dask.py --scale 1e6,2e6,5e6,1e7,2e7 --no-dask-ml --no-memory --rounds 3
     python benchmarks/dask.py --scale 1e6,5e6,2e7 --passes    # one pass: dask's floor and ours
 """
 
@@ -136,32 +137,45 @@ def run_cluster(args, sizes):
     with Client(cluster) as client:
         for problem in args.problems:  # numba's kernels loaded in the workers, untimed
             estimator(problem).fit(*dask.persist(*make_data(400_000, 5, problem, 200_000)))
-        for n in sizes:
-            for problem in args.problems:
-                X, y = dask.persist(*make_data(n, args.columns, problem, args.chunk_rows))
-                dask.compute(X.sum(), y.sum())  # generated before any clock starts
-                row = results.setdefault((problem, n), {})
-                fits = [timed_fit(problem, X, y) for _ in range(args.repeat)]
-                model, row["client"] = fits[0][0], max(fit[2] for fit in fits)
-                row["dask"] = float(np.median([fit[1] for fit in fits]))
-                row["solver"] = getattr(model, "solver_", model.solver)
-                row["n_iter"] = int(np.max(model.n_iter_))
-                row["objective"] = objective(problem, X, y, model.coef_, model.intercept_)
-                if args.dask_ml and n in (max(sizes),):
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        start = time.perf_counter()
-                        other = dask_ml_estimator(problem).fit(X, y)
-                        row["dask_ml"] = time.perf_counter() - start
-                    row["dask_ml_objective"] = objective(problem, X, y, other.coef_,
-                                                         other.intercept_)  # fmt: skip
-                row["workers"] = worker_peaks(client)
-                print(f"  {problem} n={n:,}: dask fit {row['dask']:.2f} s, "
-                      f"client +{gb(row['client'])}", flush=True)  # fmt: skip
-                del X, y
-                client.cancel(list(client.futures)) if client.futures else None
+        # rounds: every size once per round (alternating order), so that a slow spell of
+        # the machine falls on all sizes rather than on one
+        for rounds in range(args.rounds):
+            for n in sizes if rounds % 2 == 0 else sizes[::-1]:
+                for problem in args.problems:
+                    _fit_size(args, client, results, problem, n, first=rounds == 0,
+                              dask_ml=args.dask_ml and n == max(sizes) and rounds == 0)  # fmt: skip
     cluster.close()
     return results
+
+
+def _fit_size(args, client, results, problem, n, first, dask_ml):
+    """``args.repeat`` fits of ``n`` freshly generated rows, recorded in ``results``."""
+    import dask
+
+    X, y = dask.persist(*make_data(n, args.columns, problem, args.chunk_rows))
+    dask.compute(X.sum(), y.sum())  # generated before any clock starts
+    row = results.setdefault((problem, n), {"times": [], "client": 0})
+    fits = [timed_fit(problem, X, y) for _ in range(args.repeat)]
+    row["times"] += [fit[1] for fit in fits]
+    row["client"] = max([row["client"]] + [fit[2] for fit in fits])
+    row["dask"] = float(np.median(row["times"]))
+    model = fits[0][0]
+    row["solver"] = getattr(model, "solver_", model.solver)
+    row["n_iter"] = int(np.max(model.n_iter_))
+    if first:
+        row["objective"] = objective(problem, X, y, model.coef_, model.intercept_)
+    if dask_ml:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            start = time.perf_counter()
+            other = dask_ml_estimator(problem).fit(X, y)
+            row["dask_ml"] = time.perf_counter() - start
+        row["dask_ml_objective"] = objective(problem, X, y, other.coef_, other.intercept_)
+    row["workers"] = worker_peaks(client)
+    print(f"  {problem} n={n:,}: dask fit {', '.join(f'{t:.2f}' for t in row['times'])} s, "
+          f"client +{gb(row['client'])}", flush=True)  # fmt: skip
+    del X, y
+    client.cancel(list(client.futures)) if client.futures else None
 
 
 def _median_seconds(func, *args, repeat=7):
@@ -236,7 +250,7 @@ def report(args, results, sizes):
               f"| {row['objective']:.10f} | {row.get('dask_ml_objective', np.nan):.10f} "
               f"| +{gb(row['client'])} | {', '.join(gb(v) for v in row['workers'])} |")
     if len(sizes) > 1:
-        print(f"\n| problem | rows | skglmnn on dask (median of {args.repeat}) "
+        print(f"\n| problem | rows | skglmnn on dask (median of {args.repeat * args.rounds}) "
               "| ns per row | vs smallest | iterations | ns per row and iteration "
               "| vs smallest |")
         print("|---|---:|---:|---:|---:|---:|---:|---:|")
@@ -266,6 +280,8 @@ def main():
                         help="skip the in-memory reference fit")
     parser.add_argument("--repeat", type=int, default=1,
                         help="fits per size on the cluster; the median time is reported")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="generate and fit every size this many times, sizes interleaved")
     parser.add_argument("--passes", action="store_true",
                         help="only time single passes (dask's X.sum against ours) per size")
     args = parser.parse_args()
