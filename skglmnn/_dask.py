@@ -308,9 +308,7 @@ class DaskData:
             where = {} if holder is None else {"workers": holder, "allow_other_workers": True}
             with dask.annotate(**where):
                 parts.append(delayed(func, pure=True)(*block, *args))
-        while len(parts) > 1:
-            parts = [delayed(_fold, pure=True)(combine, *parts[i : i + FAN_IN])
-                     for i in range(0, len(parts), FAN_IN)]  # fmt: skip
+        parts = _tree(parts, lambda group: delayed(_fold, pure=True)(combine, *group))
         # Without a cluster (and no scheduler configured) the blocks run one after the
         # other in this process, each on all of numba's threads: dask's thread pool would
         # start a kernel per core at once, each wanting every core.
@@ -435,12 +433,18 @@ class _LocalSums:
             whole = parts.get(("group", group))
             sums.append(_fold(combine, *(parts[("chunk", i)] for i in members))
                         if whole is None else whole)  # fmt: skip
-        while len(sums) > 1:
-            sums = [_fold(combine, *sums[i : i + FAN_IN]) for i in range(0, len(sums), FAN_IN)]
-        return sums[0]
+        return _tree(sums, lambda group: _fold(combine, *group))[0]
 
 
 _TOO_BIG = "too big"
+
+
+def _tree(parts, add):
+    """``parts`` added ``FAN_IN`` at a time, level by level, by ``add(list of parts)``
+    (eager or delayed): the one order of addition of both paths.  Returns a list of one."""
+    while len(parts) > 1:
+        parts = [add(parts[i : i + FAN_IN]) for i in range(0, len(parts), FAN_IN)]
+    return parts
 
 
 def _companions(y, w, offset):
