@@ -543,7 +543,8 @@ class Moments:
         w = np.empty(0) if w is None else np.asarray(w, dtype=np.float64)
         if X.shape[0] == 0:
             return cls(0.0, np.zeros(X.shape[1]), np.zeros(X.shape[1]))
-        weight, first, second, x0 = run(X.size, dense_column_moments, X, w)
+        x0 = np.asarray(X[0], dtype=np.float64)  # one thread: the worker's
+        weight, first, second = run(X.size, dense_column_moments, X, w, x0)
         if weight <= 0:
             return cls(0.0, np.zeros(X.shape[1]), np.zeros(X.shape[1]))
         return cls(weight, x0 + first / weight, np.maximum(second - first**2 / weight, 0.0))

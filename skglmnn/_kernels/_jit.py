@@ -24,7 +24,10 @@ milliseconds by the next process.  ``error_model="numpy"``: a division by zero
 gives inf or nan as in NumPy instead of raising inside compiled code; the
 callers turn a non-finite loss into a clear message.  Only the safe fastmath
 flags are used, and only in loops over samples: ``nnan``/``ninf`` would let the
-compiler assume away exactly the overflow and domain checks we rely on.
+compiler assume away exactly the overflow and domain checks we rely on.  Loops
+release the GIL (``nogil``), so that Python threads can run them side by side on
+row blocks (``_threads.parallel_row_blocks``): a parallel loop (``prange``)
+costs seconds more to compile the first time.
 
 A caching trap for developers: numba checks only the timestamp of the file that
 defines a kernel, not of the files its callees live in.  After editing a scalar
@@ -41,7 +44,7 @@ import numpy as np
 
 SAFE_FASTMATH = {"reassoc", "contract", "arcp"}
 SCALAR = {"error_model": "numpy"}
-LOOP = {"error_model": "numpy", "fastmath": SAFE_FASTMATH}
+LOOP = {"error_model": "numpy", "fastmath": SAFE_FASTMATH, "nogil": True}
 PARALLEL = {"error_model": "numpy", "fastmath": SAFE_FASTMATH, "parallel": True}
 # Work (array elements; a row's pointwise formulas count as 8) a process may run
 # interpreted before it compiles instead.  Interpreted sweeps cost 0.6-0.9 us per

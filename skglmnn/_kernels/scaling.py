@@ -6,40 +6,33 @@ column of dense X, or the weighted root mean square of every column of sparse X.
 
 import numpy as np
 
-from ._jit import loop_kernel, parallel_kernel, prange
-
-BLOCK_ROWS = 4096
+from ._jit import loop_kernel
 
 
-@parallel_kernel
-def dense_column_moments(X, sample_weight):
-    """``(sum w, sum w (x_j - x_0j), sum w (x_j - x_0j)^2, x_0)`` for the columns of dense X.
+@loop_kernel
+def dense_column_moments(X, sample_weight, x0):
+    """``(sum w, sum w (x_j - x0_j), sum w (x_j - x0_j)^2)`` over the rows of dense X.
 
-    The squares are taken about the first row ``x_0`` so that a column far from
-    zero (a calendar year) loses no digits to ``E[x^2] - E[x]^2``; the caller
-    turns these into a mean and a variance.  A length-0 ``sample_weight`` means
-    unit weights.  Row blocks run in parallel, each into its own partial sums.
+    The squares are taken about a row ``x0`` of X (float64) so that a column far
+    from zero (a calendar year) loses no digits to ``E[x^2] - E[x]^2``; the
+    caller turns these into a mean and a variance.  A length-0
+    ``sample_weight`` means unit weights.  One thread: the caller splits the
+    rows among threads (``_threads.parallel_row_blocks``), which costs a tenth
+    of the compile time of a parallel loop (measured 0.25 s against 2.4 s).
     """
     n, p = X.shape
     weighted = sample_weight.shape[0] > 0
-    n_blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
-    sums = np.zeros((n_blocks, 2 * p + 1))
-    for b in prange(n_blocks):
-        acc = sums[b]
-        for i in range(b * BLOCK_ROWS, min(n, (b + 1) * BLOCK_ROWS)):
-            w = sample_weight[i] if weighted else 1.0
-            acc[2 * p] += w
-            for j in range(p):
-                d = np.float64(X[i, j]) - np.float64(X[0, j])  # float32 X: differences in float64
-                acc[j] += w * d
-                acc[p + j] += w * d * d
-    total = np.zeros(2 * p + 1)
-    for b in range(n_blocks):
-        total += sums[b]
-    first = np.empty(p)
-    for j in range(p):
-        first[j] = X[0, j]
-    return total[2 * p], total[:p], total[p : 2 * p], first
+    total = 0.0
+    first = np.zeros(p)
+    second = np.zeros(p)
+    for i in range(n):
+        w = sample_weight[i] if weighted else 1.0
+        total += w
+        for j in range(p):
+            d = np.float64(X[i, j]) - x0[j]  # float32 X: differences in float64
+            first[j] += w * d
+            second[j] += w * d * d
+    return total, first, second
 
 
 @loop_kernel

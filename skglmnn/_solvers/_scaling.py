@@ -31,10 +31,24 @@ import scipy.sparse as sp
 
 from .._kernels._jit import run
 from .._kernels.scaling import dense_column_moments, sparse_column_squares
+from .._threads import parallel_row_blocks
 
 # A column whose spread is below this fraction of its magnitude is constant up to
 # rounding: standardising it would blow rounding noise up into a regressor.
 CONSTANT = 1e-12
+
+
+def dense_moments(X, w):
+    """``(sum w, sum w (x - x0), sum w (x - x0)^2, x0)`` of the columns of dense ``X``
+    (at least one row) about its first row ``x0``, the rows split among threads.
+
+    ``w`` of length 0 means unit weights.
+    """
+    x0 = np.asarray(X[0], dtype=np.float64)
+    weight_sum, first, second = parallel_row_blocks(
+        lambda rows, weights: run(rows.size, dense_column_moments, rows, weights, x0), X, w
+    )
+    return float(weight_sum), first, second, x0
 
 
 @dataclass(frozen=True)
@@ -98,7 +112,7 @@ class ColumnScaling:
             return cls._centred(mean, np.maximum(mean_square - mean**2, 0.0), ridge)
         if X.shape[0] == 0:
             return cls.identity(X.shape[1])
-        weight_sum, first_moment, second_moment, x0 = run(X.size, dense_column_moments, X, w)
+        weight_sum, first_moment, second_moment, x0 = dense_moments(X, w)
         mean_offset = first_moment / weight_sum  # mean - x0
         mean = x0 + mean_offset
         variance = np.maximum(second_moment / weight_sum - mean_offset**2, 0.0)
