@@ -33,7 +33,7 @@ from ._kernels.pointwise import (
     pointwise_loss,
     pointwise_loss_gradient_hessian,
 )
-from ._threads import parallel_row_blocks
+from ._threads import parallel_row_blocks, split_rows
 
 # X^T W X runs over blocks of rows of about this many bytes: the scaled copy of a
 # block stays small (no copy of X), while each block is big enough for BLAS to
@@ -84,7 +84,13 @@ class GLMLoss:
         y = np.ascontiguousarray(y, dtype=np.float64)
         eta = np.ascontiguousarray(eta, dtype=np.float64)
         w = np.empty(0) if sample_weight is None else np.asarray(sample_weight, np.float64)
-        return float(run(ROW_WORK * y.size, pointwise_loss, *self.codes, y, eta, w))
+        codes = self.codes
+
+        def part(a, b):
+            weights = w[a:b] if w.size else w
+            return run(ROW_WORK * (b - a), pointwise_loss, *codes, y[a:b], eta[a:b], weights)
+
+        return float(sum(split_rows(part, y.size, ROW_WORK * y.size)))
 
     def pointwise(self, y, eta, sample_weight=None, hessian=False):
         """Per-sample ``w * delta`` (and ``w * fisher``) and the summed loss.

@@ -50,27 +50,37 @@ def single_threaded_blas(active=True):
     return _controller.limit(limits=1, user_api="blas")
 
 
-def parallel_row_blocks(func, X, weights):
-    """Sum of ``func(X[a:b], weights[a:b])`` over row ranges, one per thread.
+def split_rows(func, n, n_elements):
+    """``[func(a, b), ...]`` over consecutive row ranges ``[a, b)`` that cover ``range(n)``,
+    one range per thread, in row order.
 
-    ``func`` returns a tuple of arrays; the tuples are summed element-wise.
-    Uses ``numba.get_num_threads()`` threads with BLAS limited to one thread.
+    As many threads as ``n_elements`` (the work, in array elements) is worth
+    (:func:`_threads_for`), each with BLAS limited to one thread; a single
+    range ``func(0, n)`` in this thread when one is enough.  ``func`` must
+    release the GIL (a nogil kernel, BLAS) for the threads to overlap.
     """
-    n, p = X.shape
-    n_threads = _threads_for(n * p)
+    n_threads = _threads_for(n_elements)
     if n_threads == 1:
-        return func(X, weights)
+        return [func(0, n)]
     global _pool
     if _pool is None or _pool._max_workers < n_threads:
         _pool = ThreadPoolExecutor(n_threads, thread_name_prefix="skglmnn")
     bounds = [n * k // n_threads for k in range(n_threads + 1)]
-
-    def run(k):
-        rows = slice(bounds[k], bounds[k + 1])
-        return func(X[rows], weights[rows])
-
     with single_threaded_blas():
-        parts = list(_pool.map(run, range(n_threads)))
+        return list(_pool.map(lambda k: func(bounds[k], bounds[k + 1]), range(n_threads)))
+
+
+def parallel_row_blocks(func, X, weights):
+    """Sum of ``func(X[a:b], weights[a:b])`` over row ranges, one per thread.
+
+    ``func`` returns a tuple of arrays; the tuples are summed element-wise, in
+    row order.  A length-0 ``weights`` is passed as it is (unit weights).
+    """
+    n, p = X.shape
+    parts = split_rows(lambda a, b: func(X[a:b], weights[a:b] if weights.size else weights),
+                       n, n * p)  # fmt: skip
+    if len(parts) == 1:
+        return parts[0]
     return tuple(sum(items) for items in zip(*parts, strict=True))
 
 
@@ -78,19 +88,10 @@ def parallel_matvec(X, coef):
     """``X @ coef`` for dense X, its rows split among the pool's threads (single-threaded
     BLAS each), so that no BLAS thread is left spinning against numba's afterwards."""
     n, p = X.shape
-    n_threads = _threads_for(n * p)
-    if n_threads == 1:
-        with single_threaded_blas():
-            return X @ coef
-    global _pool
-    if _pool is None or _pool._max_workers < n_threads:
-        _pool = ThreadPoolExecutor(n_threads, thread_name_prefix="skglmnn")
-    bounds = [n * k // n_threads for k in range(n_threads + 1)]
     out = np.empty((n,) + coef.shape[1:], dtype=np.result_type(X.dtype, coef.dtype))
 
-    def run(k):
-        out[bounds[k] : bounds[k + 1]] = X[bounds[k] : bounds[k + 1]] @ coef
+    def run(a, b):
+        out[a:b] = X[a:b] @ coef
 
-    with single_threaded_blas():
-        list(_pool.map(run, range(n_threads)))
+    split_rows(run, n, n * p)
     return out

@@ -160,20 +160,23 @@ def pointwise_loss_gradient_hessian(
     return total
 
 
-@parallel_kernel
+@loop_kernel
 def pointwise_loss(family, fpower, link, lpower, pair, y, eta, sample_weight):
-    """Sum of weighted losses only, over row blocks on all cores (for statistics)."""
+    """Sum of weighted losses only (for statistics), added up by blocks of ``BLOCK_ROWS``.
+
+    One thread: the caller splits the rows among threads (``_threads.split_rows``);
+    a parallel loop would cost seconds more to compile, for a sum taken once a fit.
+    """
     n = y.shape[0]
     weighted = sample_weight.shape[0] > 0
-    n_blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
-    partial = np.zeros(n_blocks)
-    for b in prange(n_blocks):
+    total = 0.0
+    for start in range(0, n, BLOCK_ROWS):
         s = 0.0
-        for i in range(b * BLOCK_ROWS, min(n, (b + 1) * BLOCK_ROWS)):
+        for i in range(start, min(n, start + BLOCK_ROWS)):
             loss = half_deviance_derivatives(family, fpower, link, lpower, pair, y[i], eta[i])[0]
             s += (sample_weight[i] if weighted else 1.0) * loss
-        partial[b] = s
-    return partial.sum()
+        total += s
+    return total
 
 
 @loop_kernel
