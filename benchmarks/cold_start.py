@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/cold_start.py [repeats]      # about a minute on 2 cores
+    python benchmarks/cold_start.py --compile [repeats] [--against CHECKOUT]
 
 Each measurement is a new Python process that imports the package, fits a
 model, and reports its wall time and peak resident memory (``ru_maxrss``):
@@ -15,12 +16,25 @@ install; the processes then only load them.  Medians of ``repeats`` runs
 (default 7), alternating the contenders; each ratio is against the scikit-learn
 row named in its last column, from the same run.  Do not run beside the tests
 or another benchmark: two cores are easily saturated.
+
+``--compile`` measures what the first fit after an install costs, compilation
+included: every process starts from an empty numba cache (``NUMBA_CACHE_DIR``
+set to a new directory; the package's own cache is not read) and fits a
+Poisson GLM on 20 000 x 20, then networks ((64, 64) relu, Poisson output, 2
+epochs on 20 000 x 20) at batch 32 (one core) and batch 256 (split over the
+cores): in float64 alone, and float64 then float32 in the same process (what a
+second compute dtype adds).  ``--against CHECKOUT`` runs the same programs on
+another checkout of the package (put first on ``PYTHONPATH``), alternating with
+this one, so that both are measured in the same run on this noisy machine.
 """
 
+import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 
 SMALL = """
 import numpy as np
@@ -66,12 +80,71 @@ print({{"seconds": elapsed, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).
 """
 
 
-def run(body):
-    """One fresh process: (seconds from first import to fitted, peak MB)."""
+NETWORK = LARGE + """
+import warnings
+from skglmnn import NeuralGLM
+warnings.simplefilter("ignore")  # 2 epochs: not converged
+seconds = []
+for dtype in {dtypes}:
+    begun = time.perf_counter()
+    NeuralGLM(hidden=(64, 64), family="poisson", max_iter=2, batch_size={batch},
+              random_state=0).fit(X.astype(dtype), counts)
+    seconds.append(time.perf_counter() - begun)
+print({{"fits": seconds}})
+"""
+COMPILE = {  # name: program, each from an empty numba cache
+    "GLMRegressor(poisson) 20k": LARGE + """
+from skglmnn import GLMRegressor
+GLMRegressor("poisson").fit(X, counts)
+""",
+    "NeuralGLM batch 32, float64": NETWORK.format(dtypes=("float64",), batch=32),
+    "NeuralGLM batch 32, float64 + float32": NETWORK.format(
+        dtypes=("float64", "float32"), batch=32),
+    "NeuralGLM batch 256, float64": NETWORK.format(dtypes=("float64",), batch=256),
+    "NeuralGLM batch 256, float64 + float32": NETWORK.format(
+        dtypes=("float64", "float32"), batch=256),
+}  # fmt: skip
+
+
+def run(body, env=None):
+    """One fresh process: (seconds from first import to fitted, peak MB, its printed dicts)."""
     out = subprocess.run([sys.executable, "-c", WRAPPER.format(body=body)], check=True,
-                         capture_output=True, text=True).stdout  # fmt: skip
-    result = json.loads(out.strip().splitlines()[-1].replace("'", '"'))
-    return result["seconds"], result["peak_mb"]
+                         capture_output=True, text=True, env=env).stdout  # fmt: skip
+    printed = {}
+    for line in out.strip().splitlines():
+        if line.startswith("{"):
+            printed.update(json.loads(line.replace("'", '"')))
+    return printed["seconds"], printed["peak_mb"], printed
+
+
+def compile_times(repeats, against):
+    """Medians of first fits from an empty numba cache, this checkout (and ``against``)."""
+    checkouts = {"this checkout": None}
+    if against:
+        checkouts[f"against {against}"] = os.path.abspath(against)
+    samples = {(checkout, name): [] for checkout in checkouts for name in COMPILE}
+    for _ in range(repeats):
+        for name, body in COMPILE.items():
+            for checkout, path in checkouts.items():
+                env = dict(os.environ)
+                if path is not None:
+                    env["PYTHONPATH"] = os.pathsep.join(filter(None, [path, env.get("PYTHONPATH")]))
+                with tempfile.TemporaryDirectory(prefix="numba-cache-") as cache:
+                    env["NUMBA_CACHE_DIR"] = cache
+                    seconds, _, printed = run(body, env)
+                samples[checkout, name].append((seconds, printed.get("fits", [])))
+    print(f"first fit from an empty numba cache, medians of {repeats} (seconds; fits after "
+          "import, each dtype)")  # fmt: skip
+    print(f"{'':40s} " + " ".join(f"{checkout[:24]:>24s}" for checkout in checkouts))
+    for name in COMPILE:
+        cells = []
+        for checkout in checkouts:
+            values = samples[checkout, name]
+            total = statistics.median(s for s, _ in values)
+            fits = [statistics.median(f[k] for _, f in values) for k in range(len(values[0][1]))]
+            detail = "" if not fits else " (" + " + ".join(f"{f:.1f}" for f in fits) + ")"
+            cells.append(f"{total:.1f}{detail}")
+        print(f"{name:40s} " + " ".join(f"{cell:>24s}" for cell in cells))
 
 
 def main(repeats=7):
@@ -80,7 +153,7 @@ def main(repeats=7):
     samples = {name: [] for name in PROGRAMS}
     for _ in range(repeats):
         for name, (_, body) in PROGRAMS.items():
-            samples[name].append(run(body))
+            samples[name].append(run(body)[:2])
     seconds = {name: statistics.median(s for s, _ in values) for name, values in samples.items()}
     print(f"{'':34s} {'median s':>9s} {'ratio':>6s} {'peak MB':>8s}  against")
     for name, values in samples.items():
@@ -91,4 +164,12 @@ def main(repeats=7):
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 7)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("repeats", nargs="?", type=int, default=None)
+    parser.add_argument("--compile", action="store_true", help="first fits from an empty cache")
+    parser.add_argument("--against", help="another checkout of the package, same programs")
+    args = parser.parse_args()
+    if args.compile:
+        compile_times(args.repeats or 3, args.against)
+    else:
+        main(args.repeats or 7)

@@ -17,6 +17,8 @@ Usage::
     python benchmarks/dask.py --rows 2e6           # smaller
     python benchmarks/dask.py --scale 1e6,2e6,5e6,1e7,2e7 --problems logistic --repeat 3
     python benchmarks/dask.py --scale 1e6,2e6,5e6,1e7,2e7 --no-dask-ml --no-memory --rounds 3
+    python benchmarks/dask.py --scale 1e6,2e6,5e6,1e7,2e7 --no-dask-ml --no-memory --rounds 3 \
+        --problems logistic,logistic-newton,poisson
     python benchmarks/dask.py --scale 1e6,5e6,2e7 --passes    # one pass: dask's floor and ours
 """
 
@@ -54,8 +56,9 @@ def make_data(n, p, problem, chunk_rows, seed=0):
     source = da.random.default_rng(seed)
     Z = source.standard_normal((n, p), chunks=(chunk_rows, p)) @ mixing
     X = Z * scales + centres
-    eta = Z @ beta + (-0.3 if problem == "logistic" else 0.5)
-    if problem == "logistic":
+    logistic = problem.startswith("logistic")
+    eta = Z @ beta + (-0.3 if logistic else 0.5)
+    if logistic:
         y = (source.uniform(size=n, chunks=chunk_rows) < 1 / (1 + da.exp(-eta))).astype(float)
     else:
         y = source.poisson(da.exp(eta), chunks=chunk_rows).astype(float)
@@ -63,8 +66,13 @@ def make_data(n, p, problem, chunk_rows, seed=0):
 
 
 def estimator(problem):
+    """The skglmnn model of a problem: ``logistic`` (GLMClassifier's default solver,
+    lbfgs, as LogisticRegression's), ``logistic-newton`` (solver="newton-cholesky",
+    whose iteration count hardly depends on the rows), ``poisson``."""
     from skglmnn import GLMClassifier, GLMRegressor
 
+    if problem == "logistic-newton":
+        return GLMClassifier(C=C, solver="newton-cholesky")
     if problem == "logistic":
         return GLMClassifier(C=C)
     return GLMRegressor(family="poisson", alpha=0.0)
@@ -73,7 +81,7 @@ def estimator(problem):
 def dask_ml_estimator(problem):
     from dask_ml.linear_model import LogisticRegression, PoissonRegression
 
-    if problem == "logistic":
+    if problem.startswith("logistic"):
         return LogisticRegression(solver="lbfgs", C=C)
     return PoissonRegression(solver="lbfgs", C=C)
 
@@ -87,7 +95,7 @@ def objective(problem, X, y, coef, intercept):
 
     data = DaskData(X, y)
     summary = summarise(data)
-    if problem == "logistic":
+    if problem.startswith("logistic"):
         family, link, alpha = get_family("binomial"), get_link("logit"), 1.0 / (C * data.n_samples)
     else:
         family, link, alpha = get_family("poisson"), get_link("log"), 0.0

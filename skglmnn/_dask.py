@@ -1009,7 +1009,7 @@ def _network_block(X, y, w, offset, stack, theta, shift, inv_scale, scale, mean_
     value = compiled(K.loss_gradient)(
         *row_source(X), y, w, offset, np.arange(X.shape[0], dtype=np.int64), CHUNK_ROWS,
         shift, inv_scale, theta, stack.layout, stack.act, stack.output, stack.opower, scale,
-        grad,
+        grad, stack.buffers(CHUNK_ROWS, theta.dtype),
     )  # fmt: skip
     return value, grad
 

@@ -86,6 +86,38 @@ class GLMStack:
             dst_b[...] = b
         return theta
 
+    def buffers(self, rows, dtype, n_chunks=0, n_apply=None):
+        """Work buffers of the network kernels for ``rows`` rows at a time.
+
+        ``(xb, acts, dacts, act_start, eta, delta, g1, g2)``: the gathered
+        inputs, every hidden layer's activations and their derivatives (layer
+        ``l`` from ``act_start[l]``), the output's ``eta`` and ``delta``, and
+        two scratch gradients of the widest layer, all flat, of ``dtype`` (the
+        compute dtype).  With ``n_chunks``, each but ``act_start`` has a
+        leading chunk axis, and a ninth, ``(n_chunks, n_params)``, receives the
+        chunks' gradients (``train_epoch_chunked``).  ``n_apply`` sizes them for
+        the first ``n_apply`` weight layers only (``propagate``).
+        """
+        layout = self.layout[: self.n_layers if n_apply is None else n_apply]
+        widths = layout[:, K.N_OUT]
+        act_start = np.zeros(max(len(layout) - 1, 1), dtype=np.int64)
+        act_start[: len(layout) - 1] = np.cumsum(rows * widths[:-1]) - rows * widths[:-1]
+        sizes = [
+            rows * layout[0, K.N_IN],
+            max(rows * int(widths[:-1].sum()), 1),
+            max(rows * int(widths[:-1].sum()), 1),
+            rows * widths[-1],
+            rows * widths[-1],
+            rows * max(int(widths.max()), int(layout[0, K.N_IN])),
+            rows * max(int(widths.max()), int(layout[0, K.N_IN])),
+        ]
+        shape = (lambda size: (n_chunks, size)) if n_chunks else (lambda size: size)
+        made = [np.empty(shape(size), dtype) for size in sizes]
+        made.insert(3, act_start)
+        if n_chunks:
+            made.append(np.empty((n_chunks, self.n_params), dtype))
+        return tuple(made)
+
     def weight_mask(self):
         """Boolean mask of the entries of ``theta`` that are weights (penalised)."""
         mask = np.zeros(self.n_params, dtype=bool)
@@ -150,5 +182,7 @@ def propagate(stack, theta, source, n_samples, n_apply):
     rows = np.arange(n_samples, dtype=np.int64)
     raw = np.empty(0)  # the parameters are in X's units: no standardisation
     layout, act = stack.layout, stack.act
-    compiled(K.propagate)(*source, rows, CHUNK_ROWS, raw, raw, theta, layout, act, n_apply, out)
+    buffers = stack.buffers(CHUNK_ROWS, theta.dtype, n_apply=n_apply)
+    compiled(K.propagate)(*source, rows, CHUNK_ROWS, raw, raw, theta, layout, act, n_apply, out,
+                          buffers)  # fmt: skip
     return out

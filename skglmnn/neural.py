@@ -505,6 +505,7 @@ class _NeuralBase(InferenceMixin, TransformerMixin, BaseEstimator):
             compiled(K.propagate)(
                 *data.source, val_rows, CHUNK_ROWS, data.shift, data.inv_scale, theta,
                 stack.layout, stack.act, stack.n_layers, eta,
+                stack.buffers(CHUNK_ROWS, theta.dtype),
             )  # fmt: skip
             if data.offset.shape[0]:
                 eta += data.offset[val_rows]

@@ -9,7 +9,6 @@ from helpers import central_differences
 from sklearn.exceptions import ConvergenceWarning
 
 from skglmnn import NeuralGLM, NeuralGLMClassifier
-from skglmnn._kernels import network as K
 from skglmnn._kernels._jit import compiled
 from skglmnn._layers import GLMStack, row_source
 from skglmnn._solvers.network import (
@@ -17,6 +16,7 @@ from skglmnn._solvers.network import (
     OptimizerState,
     batch_chunks,
     decay_vector,
+    epoch_kernel,
     value_gradient,
 )  # fmt: skip
 from skglmnn._testing import make_tabular
@@ -119,11 +119,11 @@ def _one_epoch(n_chunks, dtype, batch=256):
     decay = decay_vector(stack, data, 1e-3, stack.weight_mask())
     optimizer = OptimizerState.new("adam", stack.n_params, 1e-3, dtype=dtype)
     rows = np.random.default_rng(1).permutation(3000)
-    kernel, extra = (K.train_epoch_chunked, (n_chunks,)) if n_chunks > 1 else (K.train_epoch, ())
+    kernel, buffers = epoch_kernel(stack, batch, n_chunks, theta.dtype)
     loss = compiled(kernel)(
         *data.source, data.y, data.sample_weight, data.offset, rows, batch, data.shift,
         data.inv_scale, theta, stack.layout, stack.act, stack.output, stack.opower, decay,
-        optimizer.hyper, optimizer.state, *extra,
+        optimizer.hyper, optimizer.state, buffers,
     )  # fmt: skip
     return loss, theta
 

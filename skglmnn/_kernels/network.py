@@ -15,7 +15,9 @@ Conventions, stated once:
   multinomial loss when ``output[0] == SOFTMAX``.  ``delta = d loss / d eta``
   is then propagated back: ``G_prev = (G @ W_l^T) * f'(z_prev)``.
 * Buffers are flat and reshaped per batch (contiguous views), so a batch of
-  ``m`` rows uses the first ``m * width`` entries of each.
+  ``m`` rows uses the first ``m * width`` entries of each.  They are made by the
+  caller (``GLMStack.buffers``, NumPy): allocation inside a kernel is compiled
+  code too, about a second of a first fit per dtype.
 * The compute dtype is ``theta``'s: float64, or float32 for the float32 path.
   Batch buffers, activations, deltas, gradients and the optimiser's state take
   it, and the matrix products run in it (BLAS ``sgemm``); the scalar link and
@@ -256,75 +258,17 @@ def optimizer_step(theta, grad, hyper, state):
                 theta[k] += v
 
 
-@scalar_kernel
-def hidden_width_total(layout):
-    """Sum of hidden layer widths and the largest width of any layer."""
-    total = 0
-    widest = layout[0, N_IN]
-    for layer in range(layout.shape[0]):
-        widest = max(widest, layout[layer, N_OUT])
-        if layer < layout.shape[0] - 1:
-            total += layout[layer, N_OUT]
-    return total, widest
-
-
-@loop_kernel
-def allocate(layout, batch, like):
-    """``(xb, acts, dacts, act_start, eta, delta, g1, g2)`` for batches of ``batch`` rows,
-    of the dtype of ``like`` (theta)."""
-    total, widest = hidden_width_total(layout)
-    n_layers = layout.shape[0]
-    act_start = np.zeros(max(n_layers - 1, 1), dtype=np.int64)
-    s = 0
-    for layer in range(n_layers - 1):
-        act_start[layer] = s
-        s += batch * layout[layer, N_OUT]
-    n_last = layout[n_layers - 1, N_OUT]
-    dtype = like.dtype
-    return (
-        np.empty(batch * layout[0, N_IN], dtype),
-        np.empty(max(batch * total, 1), dtype),
-        np.empty(max(batch * total, 1), dtype),
-        act_start,
-        np.empty(batch * n_last, dtype),
-        np.empty(batch * n_last, dtype),
-        np.empty(batch * widest, dtype),
-        np.empty(batch * widest, dtype),
-    )
-
-
-@loop_kernel
-def allocate_chunks(layout, batch, n_chunks, like):
-    """Per-chunk batch buffers, as ``allocate`` with a leading chunk axis (row c: chunk c)."""
-    total, widest = hidden_width_total(layout)
-    act_start = np.zeros(max(layout.shape[0] - 1, 1), dtype=np.int64)
-    for layer in range(1, layout.shape[0] - 1):
-        act_start[layer] = act_start[layer - 1] + batch * layout[layer - 1, N_OUT]
-    n_last = layout[layout.shape[0] - 1, N_OUT]
-    dtype = like.dtype
-    return (
-        np.empty((n_chunks, batch * layout[0, N_IN]), dtype),
-        np.empty((n_chunks, max(batch * total, 1)), dtype),
-        np.empty((n_chunks, max(batch * total, 1)), dtype),
-        act_start,
-        np.empty((n_chunks, batch * n_last), dtype),
-        np.empty((n_chunks, batch * n_last), dtype),
-        np.empty((n_chunks, batch * widest), dtype),
-        np.empty((n_chunks, batch * widest), dtype),
-        np.empty((n_chunks, like.shape[0]), dtype),
-    )
-
-
 @parallel_kernel
 def train_epoch_chunked(
     X, transposed, indptr, indices, data, sparse,
     y, sw, offset, rows, batch_size, shift, inv_scale,
-    theta, layout, act, output, opower, decay, hyper, state, n_chunks,
+    theta, layout, act, output, opower, decay, hyper, state, buffers,
 ):  # fmt: skip
-    """``train_epoch`` with each batch's passes split into ``n_chunks`` row chunks on the
-    cores (a parallel loop; chunk c has its own buffers, row c of each of
-    ``allocate_chunks``), their losses and gradients summed in chunk order, so the
-    result depends on the number of chunks, never on the threads' timing.
+    """``train_epoch`` with each batch's passes split into row chunks on the cores (a
+    parallel loop; chunk c has its own buffers, row c of each of ``buffers`` from
+    ``GLMStack.buffers(..., n_chunks)``, and writes its gradient to ``buffers[8][c]``),
+    their losses and gradients summed in chunk order, so the result depends on the
+    number of chunks, never on the threads' timing.
 
     A kernel of its own, so that only fits that split their batches compile the
     parallel code.  The passes are written out in the parallel loop's body rather
@@ -334,8 +278,8 @@ def train_epoch_chunked(
     optimisation once more (measured, empty cache: a first fit 22 s -> 15 s).
     """
     n_rows = rows.shape[0]
-    chunks = allocate_chunks(layout, (batch_size + n_chunks - 1) // n_chunks, n_chunks, theta)
-    xb, acts, dacts, act_start, eta, delta, g1, g2, parts = chunks
+    xb, acts, dacts, act_start, eta, delta, g1, g2, parts = buffers
+    n_chunks = parts.shape[0]
     p = layout[0, N_IN]
     n_out = layout[layout.shape[0] - 1, N_OUT]
     no_decay = np.empty(0)
@@ -377,9 +321,10 @@ def train_epoch_chunked(
 def train_epoch(
     X, transposed, indptr, indices, data, sparse,
     y, sw, offset, rows, batch_size, shift, inv_scale,
-    theta, layout, act, output, opower, decay, hyper, state,
+    theta, layout, act, output, opower, decay, hyper, state, buffers,
 ):  # fmt: skip
-    """One pass of mini-batch Adam or SGD over ``rows`` (already shuffled).
+    """One pass of mini-batch Adam or SGD over ``rows`` (already shuffled), in the work
+    ``buffers`` of ``GLMStack.buffers(batch_size, ...)``.
 
     Each batch minimises ``mean_b(w_i loss_i) + sum(decay W^2) / 2`` (weights
     normalised to mean 1 over the training set, so the batch objective is an
@@ -389,7 +334,7 @@ def train_epoch(
     """
     n_rows, p = rows.shape[0], layout[0, N_IN]
     n_out = layout[layout.shape[0] - 1, N_OUT]
-    xb, acts, dacts, act_start, eta, delta, g1, g2 = allocate(layout, batch_size, theta)
+    xb, acts, dacts, act_start, eta, delta, g1, g2 = buffers
     grad = np.empty_like(theta)
     total = 0.0
     for start in range(0, n_rows, batch_size):
@@ -412,16 +357,17 @@ def train_epoch(
 def loss_gradient(
     X, transposed, indptr, indices, data, sparse,
     y, sw, offset, rows, chunk, shift, inv_scale,
-    theta, layout, act, output, opower, scale, grad_out,
+    theta, layout, act, output, opower, scale, grad_out, buffers,
 ):  # fmt: skip
     """``scale * sum_i w_i loss_i`` over ``rows`` and its gradient (no penalty).
 
-    Processes ``chunk`` rows at a time, so the work buffers stay small for any
-    number of samples; the full-batch solver (L-BFGS) adds the penalty.
+    Processes ``chunk`` rows at a time in ``buffers`` (``GLMStack.buffers(chunk,
+    ...)``), so the work buffers stay small for any number of samples; the
+    full-batch solver (L-BFGS) adds the penalty.
     """
     n_rows, p = rows.shape[0], layout[0, N_IN]
     n_out = layout[layout.shape[0] - 1, N_OUT]
-    xb, acts, dacts, act_start, eta, delta, g1, g2 = allocate(layout, chunk, theta)
+    xb, acts, dacts, act_start, eta, delta, g1, g2 = buffers
     part = np.empty_like(theta)
     no_decay = np.empty(0)
     grad_out[:] = 0.0
@@ -442,9 +388,10 @@ def loss_gradient(
 @loop_kernel
 def propagate(
     X, transposed, indptr, indices, data, sparse, rows, chunk, shift, inv_scale,
-    theta, layout, act, n_apply, out,
+    theta, layout, act, n_apply, out, buffers,
 ):  # fmt: skip
-    """Run ``rows`` through the first ``n_apply`` weight layers into ``out``.
+    """Run ``rows`` through the first ``n_apply`` weight layers into ``out``, ``chunk``
+    rows at a time in ``buffers`` (``GLMStack.buffers(chunk, ..., n_apply=n_apply)``).
 
     ``n_apply = n_layers`` gives the output layer's ``eta`` (no offset);
     fewer give the activations of hidden layer ``n_apply - 1``: the learned
@@ -452,7 +399,7 @@ def propagate(
     """
     n_rows, p = rows.shape[0], layout[0, N_IN]
     sub = layout[:n_apply].copy()
-    xb, acts, dacts, act_start, eta, delta, g1, g2 = allocate(sub, chunk, theta)
+    xb, acts, dacts, act_start, eta, delta, g1, g2 = buffers
     width = sub[n_apply - 1, N_OUT]
     activate_last = n_apply < layout.shape[0]
     for start in range(0, n_rows, chunk):

@@ -184,7 +184,7 @@ def value_gradient(stack, data, theta, alpha, mask):
         value = compiled(K.loss_gradient)(
             *data.source, data.y, data.sample_weight, data.offset, data.rows, CHUNK_ROWS,
             data.shift, data.inv_scale, theta, stack.layout, stack.act, stack.output,
-            stack.opower, 1.0 / data.rows.shape[0], grad,
+            stack.opower, 1.0 / data.rows.shape[0], grad, stack.buffers(CHUNK_ROWS, theta.dtype),
         )  # fmt: skip
     decay = decay_vector(stack, data, alpha, mask)
     grad += decay * theta
@@ -202,11 +202,20 @@ def batch_chunks(stack, batch_size):
     return int(max(1, min(thread_count(), most)))
 
 
+def epoch_kernel(stack, batch_size, chunks, dtype):
+    """``(kernel, buffers)``: the epoch kernel for batches split into ``chunks`` row
+    chunks (``train_epoch`` for one) and its work buffers, of the compute dtype."""
+    if chunks == 1:
+        return K.train_epoch, stack.buffers(batch_size, dtype)
+    return K.train_epoch_chunked, stack.buffers(-(-batch_size // chunks), dtype, chunks)
+
+
 def run_epoch(stack, data, theta, alpha, optimizer, batch_size, rng, mask):
     """One shuffled pass of mini-batch updates; returns the epoch's mean objective."""
     decay = decay_vector(stack, data, alpha, mask)
     chunks = batch_chunks(stack, batch_size)
-    kernel, extra = (K.train_epoch_chunked, (chunks,)) if chunks > 1 else (K.train_epoch, ())
+    kernel, buffers = epoch_kernel(stack, batch_size, chunks, theta.dtype)
+    extra = (buffers,)
     if hasattr(data, "run_epoch"):  # dask data: the blocks streamed through this process
         total = data.run_epoch(stack, theta, optimizer, batch_size, rng,
                                decay if alpha else np.empty(0), kernel, extra)  # fmt: skip
