@@ -26,6 +26,9 @@ cores): in float64 alone, and float64 then float32 in the same process (what a
 second compute dtype adds).  ``--against CHECKOUT`` runs the same programs on
 another checkout of the package (put first on ``PYTHONPATH``), alternating with
 this one, so that both are measured in the same run on this noisy machine.
+Each cell: the process's wall seconds, its fits' seconds (one per dtype) and
+its CPU seconds (compilation runs on one core, so they are close to the wall
+time unless the machine is shared).
 """
 
 import argparse
@@ -76,7 +79,9 @@ import resource, time
 start = time.perf_counter()
 {body}
 elapsed = time.perf_counter() - start
-print({{"seconds": elapsed, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}})
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print({{"seconds": elapsed, "peak_mb": usage.ru_maxrss / 1024,
+        "cpu": usage.ru_utime + usage.ru_stime}})
 """
 
 
@@ -132,19 +137,21 @@ def compile_times(repeats, against):
                 with tempfile.TemporaryDirectory(prefix="numba-cache-") as cache:
                     env["NUMBA_CACHE_DIR"] = cache
                     seconds, _, printed = run(body, env)
-                samples[checkout, name].append((seconds, printed.get("fits", [])))
-    print(f"first fit from an empty numba cache, medians of {repeats} (seconds; fits after "
-          "import, each dtype)")  # fmt: skip
-    print(f"{'':40s} " + " ".join(f"{checkout[:24]:>24s}" for checkout in checkouts))
+                samples[checkout, name].append((seconds, printed.get("fits", []), printed["cpu"]))
+    print(f"first fit from an empty numba cache, medians of {repeats}: seconds of the process "
+          "(its fits, one per dtype) [CPU seconds of the process]")  # fmt: skip
+    print(f"{'':40s} " + " ".join(f"{checkout[:30]:>30s}" for checkout in checkouts))
     for name in COMPILE:
         cells = []
         for checkout in checkouts:
             values = samples[checkout, name]
-            total = statistics.median(s for s, _ in values)
-            fits = [statistics.median(f[k] for _, f in values) for k in range(len(values[0][1]))]
+            total = statistics.median(s for s, _, _ in values)
+            cpu = statistics.median(c for _, _, c in values)
+            fits = [statistics.median(f[k] for _, f, _ in values)
+                    for k in range(len(values[0][1]))]  # fmt: skip
             detail = "" if not fits else " (" + " + ".join(f"{f:.1f}" for f in fits) + ")"
-            cells.append(f"{total:.1f}{detail}")
-        print(f"{name:40s} " + " ".join(f"{cell:>24s}" for cell in cells))
+            cells.append(f"{total:.1f}{detail} [{cpu:.1f}]")
+        print(f"{name:40s} " + " ".join(f"{cell:>30s}" for cell in cells))
 
 
 def main(repeats=7):
