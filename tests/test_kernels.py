@@ -12,6 +12,7 @@ from scipy import special
 from skglmnn._kernels import codes as C
 from skglmnn._kernels.pointwise import pointwise_loss_gradient_hessian
 from skglmnn._loss import GLMLoss
+from skglmnn._threads import _threads_for
 from skglmnn.families import get_family
 from skglmnn.links import get_link
 
@@ -233,3 +234,77 @@ def test_hessian_is_the_weighted_gram_matrix():
         rtol = 1e-5 if matrix.dtype == np.float32 else 1e-12
         np.testing.assert_allclose(loss.hessian(matrix, w.astype(matrix.dtype)), expected,
                                    rtol=rtol, atol=atol if rtol < 1e-6 else 1e-3)  # fmt: skip
+
+
+def _real_shaped_columns(n, rng):
+    """A calendar year, an income, a rate of scale 1e-3, a dummy and a count."""
+    return np.column_stack([
+        rng.integers(1990, 2024, n).astype(float),
+        rng.lognormal(10.5, 0.6, n),
+        rng.gamma(2.0, 5e-4, n),
+        (rng.uniform(size=n) < 0.3).astype(float),
+        rng.poisson(3.0, n).astype(float),
+    ])  # fmt: skip
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_column_moments_on_row_blocks_of_threads_equal_numpy(threads):
+    """Means and variances of real-shaped columns, the rows split among ``threads`` Python
+    threads (``_threads.split_rows``), against NumPy's two-pass formulas: C and Fortran
+    order, float32, with and without weights."""
+    import numba
+
+    from skglmnn._kernels._jit import compile_kernels
+    from skglmnn._solvers._scaling import ColumnScaling
+
+    compile_kernels()
+    if threads > numba.config.NUMBA_NUM_THREADS:
+        pytest.skip("one core")
+    rng = np.random.default_rng(11)
+    X = _real_shaped_columns(200_000, rng)  # 1M elements: two threads' worth
+    w = rng.uniform(0.2, 3.0, X.shape[0])
+    before = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        assert _threads_for(X.size) == threads  # the rows really are split
+        for data, rtol in ((X, 1e-12), (np.asfortranarray(X), 1e-12),
+                           (X.astype(np.float32), 1e-9)):  # fmt: skip
+            reference = data.astype(np.float64)
+            for weights in (None, w):
+                u = np.ones(len(X)) if weights is None else weights
+                mean = (u @ reference) / u.sum()
+                variance = (u @ (reference - mean) ** 2) / u.sum()
+                scaling = ColumnScaling.of(data, weights, centre=True)
+                np.testing.assert_allclose(scaling.shift, mean, rtol=rtol)
+                np.testing.assert_allclose(scaling.scale**2, variance, rtol=rtol * 100)
+    finally:
+        numba.set_num_threads(before)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_loss_sum_on_row_ranges_of_threads_equals_the_unit_deviances(threads):
+    """``GLMLoss.loss`` over 600k rows (one or two threads) is half the summed weighted
+    unit deviance written with SciPy, and does not depend on the thread count beyond
+    rounding."""
+    import numba
+
+    from skglmnn._kernels._jit import compile_kernels
+
+    compile_kernels()
+    if threads > numba.config.NUMBA_NUM_THREADS:
+        pytest.skip("one core")
+    rng = np.random.default_rng(12)
+    n = 600_000
+    family, link = get_family("poisson"), get_link("log")
+    eta = rng.normal(0.3, 0.8, n)
+    y = rng.poisson(np.exp(eta)).astype(float)
+    w = rng.uniform(0.2, 3.0, n)
+    expected = 0.5 * np.sum(w * reference_unit_deviance(family, y, np.exp(eta)))
+    before = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        assert _threads_for(8 * n) == threads  # the rows really are split
+        total = GLMLoss(family, link).loss(y, eta, w)
+    finally:
+        numba.set_num_threads(before)
+    assert total == pytest.approx(expected, rel=1e-12)
