@@ -179,13 +179,13 @@ def output_loss_delta(output, opower, y, sw, offset, rows, start, m, n_out, scal
 
 
 @loop_kernel
-def backward(theta, layout, act_start, xb, m, acts, dacts, delta, g1, g2, decay, grad_out):
+def backward(theta, layout, act_start, xb, m, acts, dacts, delta, g1, g2, grad_out):
     """Back-propagate ``delta`` (``m x n_out``); write the batch gradient to ``grad_out``.
 
-    ``grad_out`` receives ``A_prev^T G + decay * W`` for every weight matrix
-    and the column sums of ``G`` for every intercept vector (intercepts are not
-    penalised); ``decay`` holds the L2 strength of every parameter (length 0:
-    no penalty).  ``g1``/``g2`` are scratch buffers for the hidden deltas.
+    ``grad_out`` receives ``A_prev^T G`` for every weight matrix and the column
+    sums of ``G`` for every intercept vector: the data term's gradient (the
+    penalty's is added by ``optimizer_step``, or by the full-batch solver).
+    ``g1``/``g2`` are scratch buffers for the hidden deltas.
     """
     n_layers = layout.shape[0]
     n_last = layout[n_layers - 1, N_OUT]
@@ -201,14 +201,13 @@ def backward(theta, layout, act_start, xb, m, acts, dacts, delta, g1, g2, decay,
         W = theta[ws : ws + n_in * n_out].reshape((n_in, n_out))
         gW = grad_out[ws : ws + n_in * n_out].reshape((n_in, n_out))
         np.dot(inp.T, G, gW)
-        if decay.shape[0] > 0:
-            for t in range(n_in * n_out):
-                grad_out[ws + t] += decay[ws + t] * theta[ws + t]
-        for j in range(n_out):
-            grad_out[bs + j] = 0.0
+        # column sums in a fresh array (LLVM then knows it aliases nothing and
+        # vectorises the loop: 2x faster than summing into grad_out directly)
+        gb = np.zeros(n_out, G.dtype)
         for i in range(m):
             for j in range(n_out):
-                grad_out[bs + j] += G[i, j]
+                gb[j] += G[i, j]
+        grad_out[bs : bs + n_out] = gb
         if layer > 0:
             scratch = g1 if layer % 2 == 1 else g2
             Gp = scratch[: m * n_in].reshape((m, n_in))
@@ -221,9 +220,15 @@ def backward(theta, layout, act_start, xb, m, acts, dacts, delta, g1, g2, decay,
 
 
 @loop_kernel
-def optimizer_step(theta, grad, hyper, state):
+def optimizer_step(theta, grad, decay, hyper, state):
     """One Adam or SGD (momentum / Nesterov) update of ``theta`` in place.
 
+    ``grad`` is the data term's gradient; the L2 penalty's, ``decay * theta``
+    (``decay``: every parameter's L2 strength in the compute dtype, zeros for
+    none), is added on the way through the parameters rather than in a pass
+    of its own.  No branch on whether there is a penalty: a condition in
+    these loops stopped LLVM vectorising them (measured in the epoch, float32,
+    batch 32: 30 us a batch with it, 21 us without).
     ``state[0]``/``state[1]`` hold Adam's first and second moments (SGD: the
     velocity in ``state[0]``); ``state[2, 0]`` counts Adam's steps.
     """
@@ -240,7 +245,7 @@ def optimizer_step(theta, grad, hyper, state):
         c[4] = lr * math.sqrt(1.0 - b2**t) / (1.0 - b1**t)
         c[5] = hyper[EPSILON]
         for k in range(theta.shape[0]):
-            g = grad[k]
+            g = grad[k] + decay[k] * theta[k]
             mk = c[0] * state[0, k] + c[1] * g
             vk = c[2] * state[1, k] + c[3] * g * g
             state[0, k] = mk
@@ -250,10 +255,11 @@ def optimizer_step(theta, grad, hyper, state):
         c[0], c[1] = hyper[MOMENTUM], lr
         nesterov = hyper[NESTEROV] != 0.0
         for k in range(theta.shape[0]):
-            v = c[0] * state[0, k] - c[1] * grad[k]
+            g = grad[k] + decay[k] * theta[k]
+            v = c[0] * state[0, k] - c[1] * g
             state[0, k] = v
             if nesterov:
-                theta[k] += c[0] * v - c[1] * grad[k]
+                theta[k] += c[0] * v - c[1] * g
             else:
                 theta[k] += v
 
@@ -282,7 +288,6 @@ def train_epoch_chunked(
     n_chunks = parts.shape[0]
     p = layout[0, N_IN]
     n_out = layout[layout.shape[0] - 1, N_OUT]
-    no_decay = np.empty(0)
     losses = np.zeros(n_chunks)
     grad = np.empty_like(theta)
     total = 0.0
@@ -298,7 +303,7 @@ def train_epoch_chunked(
             losses[c] = output_loss_delta(output, opower, y, sw, offset, rows, start + lo, mc,
                                           n_out, 1.0 / m, eta[c], delta[c])  # fmt: skip
             backward(theta, layout, act_start, xb[c], mc, acts[c], dacts[c], delta[c], g1[c],
-                     g2[c], no_decay, parts[c])  # fmt: skip
+                     g2[c], parts[c])  # fmt: skip
         loss = 0.0
         for c in range(n_chunks):
             loss += losses[c]
@@ -310,10 +315,7 @@ def train_epoch_chunked(
             for c in range(1, n_chunks):
                 acc += parts[c, t]
             grad[t] = acc
-        if decay.shape[0] > 0:
-            for t in range(theta.shape[0]):
-                grad[t] += decay[t] * theta[t]
-        optimizer_step(theta, grad, hyper, state)
+        optimizer_step(theta, grad, decay, hyper, state)
     return total
 
 
@@ -348,8 +350,8 @@ def train_epoch(
         if not math.isfinite(loss):
             return math.nan
         total += loss
-        backward(theta, layout, act_start, xb, m, acts, dacts, delta, g1, g2, decay, grad)
-        optimizer_step(theta, grad, hyper, state)
+        backward(theta, layout, act_start, xb, m, acts, dacts, delta, g1, g2, grad)
+        optimizer_step(theta, grad, decay, hyper, state)
     return total
 
 
@@ -369,7 +371,6 @@ def loss_gradient(
     n_out = layout[layout.shape[0] - 1, N_OUT]
     xb, acts, dacts, act_start, eta, delta, g1, g2 = buffers
     part = np.empty_like(theta)
-    no_decay = np.empty(0)
     grad_out[:] = 0.0
     total = 0.0
     for start in range(0, n_rows, chunk):
@@ -380,7 +381,7 @@ def loss_gradient(
         total += output_loss_delta(
             output, opower, y, sw, offset, rows, start, m, n_out, scale, eta, delta
         )
-        backward(theta, layout, act_start, xb, m, acts, dacts, delta, g1, g2, no_decay, part)
+        backward(theta, layout, act_start, xb, m, acts, dacts, delta, g1, g2, part)
         grad_out += part
     return scale * total
 

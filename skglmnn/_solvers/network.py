@@ -216,15 +216,16 @@ def run_epoch(stack, data, theta, alpha, optimizer, batch_size, rng, mask):
     chunks = batch_chunks(stack, batch_size)
     kernel, buffers = epoch_kernel(stack, batch_size, chunks, theta.dtype)
     extra = (buffers,)
+    step_decay = decay.astype(theta.dtype)  # the optimiser adds decay * theta (zeros: none)
     if hasattr(data, "run_epoch"):  # dask data: the blocks streamed through this process
-        total = data.run_epoch(stack, theta, optimizer, batch_size, rng,
-                               decay if alpha else np.empty(0), kernel, extra)  # fmt: skip
+        total = data.run_epoch(stack, theta, optimizer, batch_size, rng, step_decay, kernel,
+                               extra)  # fmt: skip
         return total / data.n_train + _penalty(theta, decay)
     rows = rng.permutation(data.rows)
     total = compiled(kernel)(
         *data.source, data.y, data.sample_weight, data.offset, rows, batch_size,
         data.shift, data.inv_scale, theta, stack.layout, stack.act, stack.output, stack.opower,
-        decay if alpha else np.empty(0), optimizer.hyper, optimizer.state, *extra,
+        step_decay, optimizer.hyper, optimizer.state, *extra,
     )  # fmt: skip
     return total / rows.shape[0] + _penalty(theta, decay)
 
