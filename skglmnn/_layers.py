@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from ._kernels import codes as C
 from ._kernels import network as K
 from ._kernels._jit import compiled
+from ._threads import split_rows
 
 # Rows per chunk in full passes (L-BFGS, prediction): the work buffers stay at a
 # few MB whatever n_samples is, while each chunk is big enough for BLAS.
@@ -179,10 +180,26 @@ def propagate(stack, theta, source, n_samples, n_apply):
     """
     width = stack.layout[n_apply - 1, K.N_OUT]
     out = np.empty((n_samples, width), dtype=theta.dtype)  # the compute dtype
-    rows = np.arange(n_samples, dtype=np.int64)
     raw = np.empty(0)  # the parameters are in X's units: no standardisation
-    layout, act = stack.layout, stack.act
-    buffers = stack.buffers(CHUNK_ROWS, theta.dtype, n_apply=n_apply)
-    compiled(K.propagate)(*source, rows, CHUNK_ROWS, raw, raw, theta, layout, act, n_apply, out,
-                          buffers)  # fmt: skip
+    propagate_rows(stack, theta, source, np.arange(n_samples, dtype=np.int64), n_apply, raw,
+                   raw, out)  # fmt: skip
     return out
+
+
+def propagate_rows(stack, theta, source, rows, n_apply, shift, inv_scale, out):
+    """``propagate`` for the rows ``rows`` of the source into ``out`` (one row of ``out``
+    per entry of ``rows``), reading ``(x - shift) * inv_scale`` (length 0: raw ``x``).
+
+    The rows are split among Python threads (``_threads.split_rows``; the
+    kernel releases the GIL), each with work buffers of its own: predictions,
+    ``transform``, the fit's closing statistics and early-stopping scores use
+    both cores.  Every row is computed the same way on any number of threads.
+    """
+    kernel = compiled(K.propagate)
+
+    def run(a, b):
+        kernel(*source, rows[a:b], CHUNK_ROWS, shift, inv_scale, theta, stack.layout,
+               stack.act, n_apply, out[a:b],
+               stack.buffers(CHUNK_ROWS, theta.dtype, n_apply=n_apply))  # fmt: skip
+
+    split_rows(run, rows.shape[0], rows.shape[0] * stack.n_params)

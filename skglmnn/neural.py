@@ -33,9 +33,7 @@ from ._dask import (
     prepare_labels,
     summarise,
 )
-from ._kernels import network as K
-from ._kernels._jit import compiled
-from ._layers import CHUNK_ROWS, GLMStack, propagate, row_source
+from ._layers import GLMStack, propagate, propagate_rows, row_source
 from ._solvers._scaling import ColumnScaling
 from ._solvers.network import (
     NetworkData,
@@ -502,11 +500,8 @@ class _NeuralBase(InferenceMixin, TransformerMixin, BaseEstimator):
     def _validation_scorer(self, stack, data, val_rows):
         def score(theta):
             eta = np.empty((len(val_rows), stack.n_outputs))
-            compiled(K.propagate)(
-                *data.source, val_rows, CHUNK_ROWS, data.shift, data.inv_scale, theta,
-                stack.layout, stack.act, stack.n_layers, eta,
-                stack.buffers(CHUNK_ROWS, theta.dtype),
-            )  # fmt: skip
+            propagate_rows(stack, theta, data.source, val_rows, stack.n_layers, data.shift,
+                           data.inv_scale, eta)  # fmt: skip
             if data.offset.shape[0]:
                 eta += data.offset[val_rows]
             return self._score_eta(stack, eta, data.y[val_rows], data.sample_weight[val_rows])

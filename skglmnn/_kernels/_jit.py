@@ -53,6 +53,14 @@ PARALLEL = {"error_model": "numpy", "fastmath": SAFE_FASTMATH, "parallel": True}
 INTERPRETED_BUDGET = 150_000
 
 prange = range  # numba.prange once compiled; a kernel module reads it at import
+
+
+def prefetch_row(X, row):
+    """A hint to load ``X[row]`` into cache: nothing when interpreted; compiled kernels
+    call ``_prefetch.prefetch_row`` in its place (swapped in by :func:`compile_kernels`)."""
+
+
+_interpreted_prefetch = prefetch_row
 _registered = []  # (function, numba options), in definition order
 _compiled = {}  # plain function -> dispatcher, filled by compile_kernels
 _done = False  # compile_kernels has finished (every kernel module rewritten)
@@ -106,6 +114,8 @@ def compile_kernels():
             return
         import numba
 
+        from ._prefetch import prefetch_row as compiled_prefetch
+
         for func, options in _registered:
             _compile(func, options)
         for name in {func.__module__ for func, _ in _registered}:
@@ -115,6 +125,8 @@ def compile_kernels():
                     namespace[key] = _compiled[value]
             if namespace.get("prange") is range:
                 namespace["prange"] = numba.prange
+            if namespace.get("prefetch_row") is _interpreted_prefetch:
+                namespace["prefetch_row"] = compiled_prefetch
         prange = numba.prange
         _done = True
 

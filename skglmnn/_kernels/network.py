@@ -39,12 +39,13 @@ import math
 import numpy as np
 
 from . import codes as C
-from ._jit import loop_kernel, parallel_kernel, prange, scalar_kernel
+from ._jit import loop_kernel, parallel_kernel, prange, prefetch_row, scalar_kernel
 from .links import inverse_link_and_derivative
 from .multinomial import log_sum_exp_row
 from .pointwise import half_deviance_derivatives
 
 N_IN, N_OUT, W_START, B_START = 0, 1, 2, 3
+PREFETCH_AHEAD = 8  # rows the gather asks the cache for ahead of the one it copies
 
 ADAM, SGD = 0, 1
 # Positions in the optimiser's hyper-parameter vector.
@@ -73,6 +74,8 @@ def gather_rows(X, transposed, indptr, indices, data, sparse, rows, start, m, p,
     standardise = shift.shape[0] > 0
     for i in range(m):
         r = rows[start + i]
+        if not (sparse or transposed) and start + i + PREFETCH_AHEAD < rows.shape[0]:
+            prefetch_row(X, rows[start + i + PREFETCH_AHEAD])  # shuffled rows: each a miss
         if sparse:
             for j in range(p):
                 xb_out[i * p + j] = 0.0
