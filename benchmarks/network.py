@@ -6,6 +6,7 @@ Usage::
     python benchmarks/network.py --quick         # batch 256 only
     python benchmarks/network.py --skip torch    # without PyTorch
     python benchmarks/network.py --hidden 256,256 --skip sklearn torch
+    python benchmarks/network.py --skip sklearn torch --rounds 3 --repeat 3   # turns
 
 n = 100k rows, p = 20 standard-normal features, a (64, 64) relu network trained
 by Adam (learning rate 1e-3) for exactly 10 epochs (``tol=0``) with mini-batches
@@ -240,7 +241,7 @@ PEERS = {
 
 
 def measure_peer(name, kind, batch, repeat):
-    """``(samples/s, seconds, extra bytes, loss)`` of one peer, in this process."""
+    """``(samples/s, seconds, extra bytes, loss, times)`` of one peer, in this process."""
     X, y = make_data(kind)
     fit = PEERS[name]
     if name.startswith(("skglmnn", "jax")):  # compile outside the timing
@@ -256,21 +257,34 @@ def measure_peer(name, kind, batch, repeat):
             times.append(time.perf_counter() - start)
         extra = max(extra, memory.extra)
     seconds = statistics.median(times)
-    return EPOCHS * N / seconds, seconds, extra, training_loss(kind, y, pred)
+    return EPOCHS * N / seconds, seconds, extra, training_loss(kind, y, pred), times
 
 
-def run_case(kind, batch, peers, repeat):
+def run_case(kind, batch, peers, repeat, rounds=1):
     """Every peer in a fresh process of its own: the thread pools one library leaves
-    spinning (OpenMP, XLA's) slowed the next one down 2-4x when they shared a process."""
+    spinning (OpenMP, XLA's) slowed the next one down 2-4x when they shared a process.
+
+    With ``rounds`` > 1 the peers take turns, a process each per round, and each
+    peer's time is the median over all its timed fits: on a shared machine whose
+    speed drifts over minutes, every peer then sees the same stretches of it.
+    """
+    found = {name: [] for name in peers}
+    for _ in range(rounds):
+        for name in peers:
+            command = [sys.executable, __file__, "--one", name, "--kinds", kind, "--batch",
+                       str(batch), "--repeat", str(repeat), "--hidden",
+                       ",".join(map(str, HIDDEN))]  # fmt: skip
+            out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+            found[name].append(json.loads(out.strip().splitlines()[-1]))
     rows = []
-    for name in peers:
-        command = [sys.executable, __file__, "--one", name, "--kinds", kind, "--batch",
-                   str(batch), "--repeat", str(repeat), "--hidden", ",".join(map(str, HIDDEN))]
-        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-        rows.append((name, *json.loads(out.strip().splitlines()[-1])))
+    for name, runs in found.items():
+        seconds = statistics.median([t for run in runs for t in run[4]])
+        extra, loss = max(run[2] for run in runs), runs[-1][3]
+        rows.append((name, EPOCHS * N / seconds, seconds, extra, loss))
     reference = next((r[1] for r in rows if r[0] == "sklearn f64"), None)
     jax_rate = {r[0][-3:]: r[1] for r in rows if r[0].startswith("jax")}
-    print(f"\n{kind}, batch {batch}  (n={N}, p={P}, hidden={HIDDEN}, {EPOCHS} epochs)")
+    print(f"\n{kind}, batch {batch}  (n={N}, p={P}, hidden={HIDDEN}, {EPOCHS} epochs, "
+          f"median of {rounds} x {repeat} fits)")  # fmt: skip
     print(f"{'':14s}{'samples/s':>12s}{'x sklearn':>11s}{'x jax':>8s}{'seconds':>10s}"
           f"{'+MB':>8s}{'loss':>10s}")  # fmt: skip
     for name, rate, seconds, extra, loss in rows:
@@ -285,6 +299,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="batch 256 only")
     parser.add_argument("--repeat", type=int, default=1, help="timed fits per peer (median)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="peers take turns this many times, a process each (median of all)")
     parser.add_argument("--skip", nargs="*", default=[], help="peers to leave out (substring)")
     parser.add_argument("--kinds", nargs="*", default=["squared", "poisson"])
     parser.add_argument("--hidden", default="64,64", help="hidden widths, e.g. 256,256")
@@ -299,7 +315,7 @@ def main():
     peers = [p for p in PEERS if not any(s in p for s in args.skip)]
     for kind in args.kinds:
         for batch in (256,) if args.quick else (32, 256):
-            run_case(kind, batch, peers, args.repeat)
+            run_case(kind, batch, peers, args.repeat, args.rounds)
 
 
 if __name__ == "__main__":
