@@ -308,3 +308,34 @@ def test_loss_sum_on_row_ranges_of_threads_equals_the_unit_deviances(threads):
     finally:
         numba.set_num_threads(before)
     assert total == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_matvec_of_a_float32_design_is_the_float64_product(threads):
+    """``parallel_matvec`` (the output layer's ``eta`` in a network's statistics) on a
+    float32 design with float64 coefficients, one or two threads, casting in blocks of
+    ``CAST_ROWS`` rows (a last block shorter): the product of the design widened to
+    float64, for a coefficient vector and a matrix."""
+    import numba
+
+    from skglmnn._kernels._jit import compile_kernels
+    from skglmnn._threads import CAST_ROWS, parallel_matvec
+
+    compile_kernels()
+    if threads > numba.config.NUMBA_NUM_THREADS:
+        pytest.skip("one core")
+    rng = np.random.default_rng(13)
+    X = _real_shaped_columns(5 * CAST_ROWS * 20 + 37, rng)
+    X = np.column_stack([X] * 12).astype(np.float32)  # 60 columns of five scales
+    before = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        assert _threads_for(X.size) == threads
+        for coef in (rng.standard_normal(X.shape[1]), rng.standard_normal((X.shape[1], 3))):
+            expected = X.astype(np.float64) @ coef
+            got = parallel_matvec(X, coef)
+            assert got.dtype == np.float64
+            scale = np.abs(expected).max()
+            np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-9 * scale)
+    finally:
+        numba.set_num_threads(before)
