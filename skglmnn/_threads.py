@@ -29,13 +29,36 @@ MIN_ELEMENTS_PER_THREAD = 2**18  # below this, one thread is faster than two
 
 
 def _threads_for(n_elements):
-    """Threads worth using on ``n_elements``: numba's count, one per 2**18 elements."""
+    """Threads worth using on ``n_elements``: :func:`cores`, one per 2**18 elements."""
     most = n_elements // MIN_ELEMENTS_PER_THREAD
     if most < 2:
         return 1  # without asking numba: a small fit need not load it
+    return max(1, min(cores(), most))
+
+
+_openmp = None  # threadpoolctl's view of the loaded OpenMP runtimes, found once
+
+
+def cores():
+    """Threads skglmnn may use: numba's count (``numba.set_num_threads``,
+    ``NUMBA_NUM_THREADS``), lowered by the thread limit of the loaded OpenMP
+    runtimes -- what ``threadpoolctl.threadpool_limits`` and ``OMP_NUM_THREADS``
+    set, and what process-based parallelism (joblib's loky workers) lowers to
+    avoid oversubscription.  numba's parallel loops do not read that limit
+    themselves, so the callers that choose how many chunks to split work into
+    (network epochs, row ranges on Python threads) ask here.
+    """
+    global _openmp
     import numba
 
-    return max(1, min(numba.get_num_threads(), most))
+    n = numba.get_num_threads()
+    if _openmp is None or not _openmp.lib_controllers:
+        from threadpoolctl import ThreadpoolController
+
+        _openmp = ThreadpoolController().select(user_api="openmp")  # 0.1 ms a scan
+    limits = [lib.get_num_threads() for lib in _openmp.lib_controllers]
+    limits = [limit for limit in limits if limit and limit > 0]
+    return max(1, min([n, *limits]))
 
 
 def single_threaded_blas(active=True):

@@ -160,6 +160,46 @@ def test_the_thread_count_decides_the_chunks():
         numba.set_num_threads(threads)
 
 
+
+def test_an_openmp_limit_from_threadpoolctl_keeps_the_epochs_on_one_core():
+    """``threadpool_limits(1)`` (and OMP_NUM_THREADS, loky's workers) lowers the chunks
+    an epoch is split into and the Python threads of predictions: the fit is then the
+    one-thread fit to the bit, while without the limit it splits (two cores)."""
+    from threadpoolctl import threadpool_limits
+
+    from skglmnn import NeuralGLM
+    from skglmnn._threads import _threads_for, cores
+
+    threads = numba.get_num_threads()
+    if threads < 2:
+        pytest.skip("one core")
+    relu = get_activation("relu")
+    stack = GLMStack(20, (64, 64), [relu, relu], 1, get_family("poisson"), get_link("log"))
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((3000, 20)).astype(np.float32)
+    y = rng.poisson(np.exp(0.3 * X[:, 0])).astype(float)
+
+    def fit():
+        return NeuralGLM((64, 64), family="poisson", batch_size=256, max_iter=2,
+                         random_state=0).fit(X, y)  # fmt: skip
+
+    assert batch_chunks(stack, 256) == 2
+    with threadpool_limits(limits=1, user_api="openmp"):
+        assert cores() == 1 and batch_chunks(stack, 256) == 1 and _threads_for(10**7) == 1
+        limited = fit()
+    assert cores() == threads  # the limit ends with its context
+    try:
+        numba.set_num_threads(1)
+        one_thread = fit()
+    finally:
+        numba.set_num_threads(threads)
+    split = fit()
+    for a, b, c in zip(limited.coefs_, one_thread.coefs_, split.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(a, c, rtol=1e-3, atol=1e-5)
+    assert any(not np.array_equal(a, c) for a, c in zip(limited.coefs_, split.coefs_, strict=True))
+
+
 HEAP_PROGRAM = """
 import hashlib, sys, warnings
 import numpy as np

@@ -187,9 +187,10 @@ def run(work, kernel, *args):
 
 
 def thread_count():
-    """numba's number of threads once the kernels are compiled, else 1."""
+    """Threads a kernel's work may be split into once the kernels are compiled, else 1:
+    numba's count, lowered by an OpenMP limit (``threadpoolctl``, see ``_threads.cores``)."""
     if not _done:
         return 1
-    import numba
+    from .._threads import cores
 
-    return numba.get_num_threads()
+    return cores()
