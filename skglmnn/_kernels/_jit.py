@@ -57,10 +57,8 @@ prange = range  # numba.prange once compiled; a kernel module reads it at import
 
 def prefetch_row(X, row):
     """A hint to load ``X[row]`` into cache: nothing when interpreted; compiled kernels
-    call ``_prefetch.prefetch_row`` in its place (swapped in by :func:`compile_kernels`)."""
-
-
-_interpreted_prefetch = prefetch_row
+    call ``_prefetch.prefetch_row`` in its place (swapped in by :func:`compile_kernels`
+    like any kernel)."""
 _registered = []  # (function, numba options), in definition order
 _compiled = {}  # plain function -> dispatcher, filled by compile_kernels
 _done = False  # compile_kernels has finished (every kernel module rewritten)
@@ -118,6 +116,7 @@ def compile_kernels():
 
         for func, options in _registered:
             _compile(func, options)
+        _compiled[prefetch_row] = compiled_prefetch  # an intrinsic, compiled already
         for name in {func.__module__ for func, _ in _registered}:
             namespace = vars(sys.modules[name])
             for key, value in list(namespace.items()):
@@ -125,8 +124,6 @@ def compile_kernels():
                     namespace[key] = _compiled[value]
             if namespace.get("prange") is range:
                 namespace["prange"] = numba.prange
-            if namespace.get("prefetch_row") is _interpreted_prefetch:
-                namespace["prefetch_row"] = compiled_prefetch
         prange = numba.prange
         _done = True
 
