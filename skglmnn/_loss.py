@@ -30,6 +30,7 @@ from ._kernels.multinomial import dense_multinomial_loss_gradient, multinomial_l
 from ._kernels.pointwise import (
     csr_loss_gradient,
     dense_loss_gradient,
+    loss_constant,
     pointwise_loss,
     pointwise_loss_gradient_hessian,
 )
@@ -40,6 +41,8 @@ from ._threads import parallel_row_blocks, split_rows
 # run at full speed and for Python's per-block overhead to vanish.
 _HESSIAN_BLOCK_BYTES = 2**20
 ROW_WORK = 8  # a row's pointwise formulas cost about as much as 8 elements of X
+# the pairs whose loss the solvers evaluate without its terms in y alone
+_RELATIVE_PAIRS = (C.POISSON_LOG, C.GAMMA_LOG, C.TWEEDIE_LOG, C.NEGATIVE_BINOMIAL_LOG)
 
 
 class GLMLoss:
@@ -57,12 +60,34 @@ class GLMLoss:
         self.pair = family.fused_pair(link)
         # normal family, identity link: Fisher weights 1, so the Hessian is X^T W X always
         self.constant_fisher = self.pair == C.NORMAL_IDENTITY
+        self.has_relative = self.pair in _RELATIVE_PAIRS
 
     @property
     def codes(self):
         """``(family, family power, link, link power, pair)`` as the kernels take them."""
         f, k = self.family, self.link
         return f.code, float(f.power), k.code, float(k.power), self.pair
+
+    def _codes(self, relative):
+        codes = self.codes
+        if relative and self.has_relative:
+            return codes[:4] + (self.pair + C.RELATIVE,)
+        return codes
+
+    def loss_constant(self, y, sample_weight=None):
+        """What ``relative=True`` leaves out of the summed loss: ``sum_i w_i`` of the
+        per-sample terms in y alone (0 for the pairs that have none to leave out).
+
+        The solvers evaluate the loss many times on the same y: without those
+        terms a Poisson sample costs one exponential instead of an exponential
+        and a logarithm (3x faster sweeps of a few columns, measured here).
+        """
+        if not self.has_relative:
+            return 0.0
+        y = np.ascontiguousarray(y, dtype=np.float64)
+        w = np.empty(0) if sample_weight is None else np.asarray(sample_weight, np.float64)
+        return float(run(ROW_WORK * y.size, loss_constant, self.pair,
+                         float(self.family.power), y, w))  # fmt: skip
 
     @staticmethod
     def sweeps(X):
@@ -92,8 +117,9 @@ class GLMLoss:
 
         return float(sum(split_rows(part, y.size, ROW_WORK * y.size)))
 
-    def pointwise(self, y, eta, sample_weight=None, hessian=False):
-        """Per-sample ``w * delta`` (and ``w * fisher``) and the summed loss.
+    def pointwise(self, y, eta, sample_weight=None, hessian=False, relative=False):
+        """Per-sample ``w * delta`` (and ``w * fisher``) and the summed loss (without
+        ``loss_constant`` if ``relative``).
 
         Returns
         -------
@@ -105,12 +131,12 @@ class GLMLoss:
         hess = np.empty_like(eta) if hessian else np.empty(0, dtype=eta.dtype)
         loss = run(
             ROW_WORK * y.size, pointwise_loss_gradient_hessian,
-            *self.codes, y, eta, _or_empty(sample_weight, y.dtype), grad, hess,
+            *self._codes(relative), y, eta, _or_empty(sample_weight, y.dtype), grad, hess,
         )  # fmt: skip
         return loss, grad, (hess if hessian else None)
 
     def loss_gradient(self, X, y, coef, intercept, sample_weight=None, offset=None, hessian=False,
-                      shift=None):  # fmt: skip
+                      shift=None, relative=False, sample_gradient=None):  # fmt: skip
         """Summed loss and its gradient in ``[coef, intercept]``.
 
         Parameters
@@ -125,6 +151,10 @@ class GLMLoss:
         shift : ndarray of shape (n_features,), default=None
             Column centres ``c`` (dense X only): ``eta = (X - c) @ coef + intercept``
             and the gradient is taken on the centred columns.
+        relative : bool, default=False
+            Leave the loss's terms in y alone out (``loss_constant``).
+        sample_gradient : ndarray of shape (n_samples,), default=None
+            Filled with the per-sample gradient ``w * delta`` (dense C-ordered X).
 
         Returns
         -------
@@ -143,10 +173,13 @@ class GLMLoss:
             loss = run(
                 0, csr_loss_gradient, X.indptr, X.indices, X.data, X.shape[1],
                 y, _or_empty(sample_weight, y.dtype), _or_empty(offset, y.dtype),
-                np.ascontiguousarray(coef, dtype=np.float64), float(intercept), *self.codes,
-                4 * thread_count(), grad, hess,
+                np.ascontiguousarray(coef, dtype=np.float64), float(intercept),
+                *self._codes(relative), 4 * thread_count(), grad, hess,
             )  # fmt: skip
             return loss, grad, (hess if hessian else None)
+        if sample_gradient is not None and not (isinstance(X, np.ndarray)
+                                                and X.flags.c_contiguous):  # fmt: skip
+            raise ValueError("sample_gradient is filled for dense C-ordered X only")
         if isinstance(X, np.ndarray) and X.flags.c_contiguous:
             grad = np.empty(X.shape[1] + 1)
             hess = np.empty(X.shape[0] if hessian else 0, dtype=X.dtype)
@@ -154,12 +187,13 @@ class GLMLoss:
                 X.size + ROW_WORK * X.shape[0], dense_loss_gradient,
                 X, y, _or_empty(sample_weight, y.dtype), _or_empty(offset, y.dtype),
                 np.ascontiguousarray(coef, dtype=np.float64), float(intercept),
-                _or_empty(shift, np.float64), *self.codes, grad, hess,
+                _or_empty(shift, np.float64), *self._codes(relative), grad, hess,
+                _or_empty(sample_gradient, np.float64),
             )  # fmt: skip
             return loss, grad, (hess if hessian else None)
         centre = 0.0 if shift is None else float(coef @ shift)
         eta = self.linear_predictor(X, coef, intercept - centre, offset)
-        loss, g, hess = self.pointwise(y, eta, sample_weight, hessian)
+        loss, g, hess = self.pointwise(y, eta, sample_weight, hessian, relative)
         grad = np.empty(X.shape[1] + 1)
         grad[-1] = g.sum(dtype=np.float64)
         grad[:-1] = np.asarray(X.T @ g).ravel()
@@ -230,6 +264,62 @@ def _weighted_gram(X, weights, shift, columns=None):
         upper += syrk(1.0, scaled.T, trans=0)  # float32 blocks summed in float64
         colsum += w @ block
     return upper, colsum
+
+
+CENTRED_BLOCK_BYTES = 2**20  # rows of X centred at a time by the two functions below
+
+
+def centred_matvec(X, coef, shift, intercept=0.0):
+    """``(X - c) @ coef + intercept`` in float64 for dense X, without a copy of X.
+
+    Row blocks of about 1 MB are centred into a buffer as they are read, so a
+    column far from zero (a calendar year) costs no digits to cancellation; the
+    rows are split among threads (``_threads.split_rows``).
+    """
+    n, p = X.shape
+    out = np.empty(n)
+    coef = np.asarray(coef, dtype=np.float64)
+    shift = 0.0 if shift is None else shift
+
+    def run_rows(a, b):
+        rows = max(64, CENTRED_BLOCK_BYTES // (8 * max(p, 1)))
+        buffer = np.empty((min(rows, b - a), p))
+        for start in range(a, b, rows):
+            stop = min(start + rows, b)
+            block = buffer[: stop - start]
+            np.subtract(X[start:stop], shift, out=block)
+            np.matmul(block, coef, out=out[start:stop])
+
+    split_rows(run_rows, n, n * p)
+    out += intercept
+    return out
+
+
+def centred_rmatmat(X, D, shift):
+    """``((X - c)^T D, column sums of D)`` in float64 for dense X and D of shape (n, k).
+
+    One read of X for all k columns of D (BLAS on centred row blocks of about
+    1 MB, the rows split among threads): the gradients of k points of a
+    regularisation path from their per-sample derivatives, at the cost of one
+    gradient.
+    """
+    n, p = X.shape
+    k = D.shape[1]
+    shift = 0.0 if shift is None else shift
+
+    def run_rows(a, b):
+        rows = max(64, CENTRED_BLOCK_BYTES // (8 * max(p, 1)))
+        buffer = np.empty((min(rows, b - a), p))
+        total = np.zeros((p, k))
+        for start in range(a, b, rows):
+            stop = min(start + rows, b)
+            block = buffer[: stop - start]
+            np.subtract(X[start:stop], shift, out=block)
+            total += block.T @ D[start:stop]
+        return total, D[a:b].sum(axis=0)
+
+    parts = split_rows(run_rows, n, n * p)
+    return sum(part[0] for part in parts), sum(part[1] for part in parts)
 
 
 def _or_empty(array, dtype):

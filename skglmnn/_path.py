@@ -15,7 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ._solvers import SOLVERS, choose_solver
+from ._loss import centred_rmatmat
+from ._solvers import SOLVERS, cd, choose_solver
+from ._solvers._problem import pseudo_gradient
 from ._threads import single_threaded_blas
 
 # glmnet's path rules: with an L1 ratio below this, alpha_max is taken as for
@@ -163,25 +165,207 @@ def _fit_path(problem, alphas, l1_ratio, solver, max_iter, tol, theta_start, sto
     converged = np.zeros(n, dtype=bool)
     theta = null_theta(problem) if theta_start is None else theta_start
     coef, intercept = problem.to_original(theta)
-    done, previous = n, problem
-    for k, alpha in enumerate(alphas):
-        point = previous.with_penalty(alpha * (1.0 - l1_ratio), alpha * l1_ratio)
-        point.screen = strong_rule_screen(alphas[k - 1], alpha) if k > 0 else None
-        if point.alpha != previous.alpha:  # other internal coordinates
-            theta = point.from_original(coef, intercept)
-        # else theta as it is: the last evaluation there is reused (Problem.with_penalty)
-        result = SOLVERS[choose_solver(point, solver)](point, theta, max_iter, tol, 0)
-        theta, previous = result.theta, point
-        coef, intercept = point.to_original(theta)
-        coefs[k], intercepts[k] = coef[0], intercept[0]
-        losses[k], n_iter[k], converged[k] = result.loss, result.n_iter, result.converged
+    batches = _Batches.for_path(problem, alphas, l1_ratio, solver, max_iter, tol)
+    done, previous, k = n, problem, 0
+    while k < n:
+        taken = batches.run(k, previous, theta) if batches is not None and k > 0 else None
+        if taken:  # points k .. k + len(taken) - 1, solved on a copy of the columns in play
+            for j, (point, theta, result) in enumerate(taken, start=k):
+                coef, intercept = point.to_original(theta)
+                coefs[j], intercepts[j] = coef[0], intercept[0]
+                losses[j], n_iter[j], converged[j] = result.loss, result.n_iter, True
+            previous = point
+        else:
+            alpha = alphas[k]
+            point = previous.with_penalty(alpha * (1.0 - l1_ratio), alpha * l1_ratio)
+            point.screen = strong_rule_screen(alphas[k - 1], alpha) if k > 0 else None
+            if point.alpha != previous.alpha:  # other internal coordinates
+                theta = point.from_original(coef, intercept)
+            # else theta as it is: the last evaluation there is reused (Problem.with_penalty)
+            result = SOLVERS[choose_solver(point, solver)](point, theta, max_iter, tol, 0)
+            theta, previous = result.theta, point
+            coef, intercept = point.to_original(theta)
+            coefs[k], intercepts[k] = coef[0], intercept[0]
+            losses[k], n_iter[k], converged[k] = result.loss, result.n_iter, result.converged
+            if batches is not None:
+                batches.observe(point, theta)
+            taken = [None]
         if stop_early and null_half_deviance and null_half_deviance > 0:
-            explained = 1.0 - result.loss / null_half_deviance
-            if explained >= DEVIANCE_EXPLAINED_MAX and k + 1 >= MIN_POINTS:
-                done = k + 1
+            explained = 1.0 - losses[k : k + len(taken)] / null_half_deviance
+            over = np.flatnonzero((explained >= DEVIANCE_EXPLAINED_MAX)
+                                  & (np.arange(k, k + len(taken)) + 1 >= MIN_POINTS))  # fmt: skip
+            if over.size:
+                done = k + int(over[0]) + 1
                 break
+        k += len(taken)
     return Path(np.asarray(alphas, dtype=float), coefs, intercepts, losses, n_iter,
                 converged).truncate(done)  # fmt: skip
+
+
+class _Batches:
+    """Consecutive lasso / elastic-net path points solved on a copy of the columns in play,
+    then checked together by one read of X.
+
+    On dense X with few coordinates in play, the cd solver already works on a
+    copy of those columns (``cd.COPY_SHARE``); what remains of a point's cost
+    is the read of all of X that checks the other coordinates' optimality --
+    most of a path's time when each of a hundred points needs one.  Here a
+    batch of points is solved on the copy one after another, each leaving its
+    per-sample derivatives ``w_i d loss_i / d eta_i`` (a column of an n x k
+    matrix ``D``), and ``(X - c)^T D`` -- one read of X for the whole batch,
+    ``_loss.centred_rmatmat`` -- gives every point's full gradient: each
+    point's optimality is measured on the whole problem, as a fit's is.  The
+    points are taken up to the first that fails; the columns that broke their
+    conditions there join the copy and the batch is solved again from the
+    last point taken.  Where too many columns are in play for a copy, the path
+    goes on point by point on X (``fit_path``).
+
+    Which columns the copy needs: those in play, and the zero ones whose
+    gradient may reach its threshold within the batch.  The sequential strong
+    rule (Tibshirani et al., 2012) bounds a zero column's gradient, in units
+    of alpha, by its last value plus the step in alpha (a slope of one); over
+    several points that bound soon admits every column.  Here each column's
+    slope is measured instead, over the points already taken, and the bound
+    uses twice that (the strong rule's slope of one until a slope has been
+    seen): a column it leaves out wrongly is found by the check, at the cost
+    of solving the rest of the batch again.
+    """
+
+    # points per check: at most MAX_POINTS, and D at most MEMORY_SHARE of X's memory
+    MAX_POINTS = 16
+    MEMORY_SHARE = 0.25
+    ROUNDS = 3  # tries at a batch, each with the columns the last check found breaking
+    SLOPE_SAFETY = 2.0  # the slope assumed for a column: this times the one measured
+    ENTRY = 0.9  # a column joins when its bound reaches this fraction of the threshold
+
+    def __init__(self, problem, alphas, l1_ratio, max_iter, tol):
+        self.problem, self.alphas, self.l1_ratio = problem, alphas, l1_ratio
+        self.max_iter, self.tol = max_iter, tol
+        n, p = problem.X.shape
+        self.most = int(max(1, min(self.MAX_POINTS, self.MEMORY_SHARE * p)))
+        self.size = self.most  # the next batch's number of points
+        # |gradient in coef| / l1_ratio (alpha's units) at the last point taken, at alpha `at`
+        self.score, self.at = None, None
+        self.slope = np.ones(p)  # the assumed d score / d(-alpha) of each column
+        self.forced = np.zeros(p, dtype=bool)  # columns a check found breaking their conditions
+        self.D = None
+        self.last = None  # the last restricted problem solved
+
+    @classmethod
+    def for_path(cls, problem, alphas, l1_ratio, solver, max_iter, tol):
+        """The batches of a path, or None where they do not apply (only the cd solver's
+        column copies are batched: dense X, large enough, not the normal family)."""
+        if not l1_ratio > 0 or len(alphas) < 3 or problem.n_outputs != 1:
+            return None
+        if solver not in ("auto", "cd") or not cd._copies_columns(problem):
+            return None
+        return cls(problem, alphas, l1_ratio, max_iter, tol)
+
+    def _update(self, raw, alpha):
+        """Take the raw gradient ``raw`` (X's units, per unit weight) at ``alpha``."""
+        score = np.abs(raw) / self.l1_ratio
+        if self.score is not None and self.at > alpha:
+            measured = (score - self.score) / (self.at - alpha)
+            self.slope = self.SLOPE_SAFETY * np.maximum(measured, 0.0)
+        self.score, self.at = score, alpha
+
+    def observe(self, point, theta):
+        """Take the gradient at a point solved on all of X (its last evaluation, kept)."""
+        _, grad, _ = point.value_gradient(theta)
+        p = self.problem.n_features
+        self._update(grad[:p] * point.scaling.scale, point.l1 / self.l1_ratio)
+        self.size = max(1, self.size // 2)
+
+    def _columns(self, k, coef):
+        """``(size, wanted, soon)``: the points to solve and the columns they need."""
+        p, alphas = self.problem.n_features, self.alphas
+        size = min(self.size, self.most, len(alphas) - k)
+        nonzero = (coef != 0) | self.forced
+        while size >= 1:
+            end = alphas[k + size - 1]
+            reach = self.score + self.slope * (self.at - end)  # the bound at the batch's end
+            wanted = nonzero | (reach > self.ENTRY * end)
+            if np.count_nonzero(wanted) <= cd.COPY_SHARE * p:
+                return size, wanted, reach > cd.GATHER_MARGIN * end
+            size //= 2
+        return 0, None, None
+
+    def run(self, k, previous, theta):
+        """Solve and check the points from ``k`` on, starting from ``theta`` at ``previous``
+        (the point before ``k``): a list of ``(point, theta, result)`` for those taken
+        (possibly none: then ``fit_path`` solves point ``k`` on all of X)."""
+        if self.score is None:
+            return None
+        for _ in range(self.ROUNDS):
+            coef, _ = previous.to_original(theta)
+            size, wanted, soon = self._columns(k, coef[0])
+            if size == 0:
+                return None
+            if not wanted.any():  # nothing in play yet: the column nearest its threshold
+                wanted[np.argmax(self.score)] = True
+            copy = cd._column_copy(previous, wanted, soon)
+            if copy is None:
+                return None
+            taken = self._check(self._solve(k, size, copy, previous, theta), copy)
+            if taken or not self.forced.any():
+                return taken
+        return None
+
+    def _solve(self, k, size, copy, previous, theta):
+        """Points ``k`` to ``k + size - 1`` on ``copy``, each from the last (stops at one
+        that does not converge); their per-sample derivatives fill ``D``."""
+        l1_ratio, p = self.l1_ratio, self.problem.n_features
+        index = np.append(copy.columns, p) if previous.fit_intercept else copy.columns
+        if self.D is None:
+            self.D = np.empty((self.problem.X.shape[0], self.most), order="F")
+        solved = []
+        for m in range(size):
+            alpha = self.alphas[k + m]
+            point = previous.with_penalty(alpha * (1.0 - l1_ratio), alpha * l1_ratio)
+            point.screen = strong_rule_screen(self.alphas[k + m - 1], alpha)
+            if point.alpha != previous.alpha:  # other internal coordinates
+                theta = point.from_original(*previous.to_original(theta))
+            restricted = copy.problem(point)
+            last = self.last
+            if last is not None and last.X is restricted.X and last.alpha == restricted.alpha:
+                # the same smooth part: its last evaluation holds
+                restricted._memo, restricted._sample_gradient = last._memo, last._sample_gradient
+            restricted.keeps_sample_gradient = True  # for D: no sweep of its own
+            self.last = restricted
+            result = cd._cd_solve(restricted, theta[index], self.max_iter, self.tol, 0,
+                                  restricted.l1_weights)  # fmt: skip
+            theta = np.zeros_like(theta)
+            theta[index] = result.theta
+            self.D[:, m] = restricted.sample_gradient(result.theta)
+            solved.append((point, theta, result))
+            previous = point
+            if not result.converged:
+                break
+        return solved
+
+    def _check(self, solved, copy):
+        """The points of ``solved`` up to the first whose optimality on all of X fails."""
+        problem, p = self.problem, self.problem.n_features
+        raw, sums = centred_rmatmat(problem.X, self.D[:, : len(solved)], problem.scaling.shift)
+        raw /= problem.weight_sum
+        taken = []
+        for m, (point, theta, result) in enumerate(solved):
+            grad = raw[:, m] / point.scaling.scale
+            if point.fit_intercept:
+                grad = np.append(grad, sums[m] / problem.weight_sum)
+            grad += point.l2_weights * theta
+            if point.optimality(theta, grad) > self.tol:
+                violated = pseudo_gradient(theta, grad, point.l1_weights)[:p] != 0
+                self.forced = violated & ~copy.mask
+                self.size = max(1, m)
+                break
+            taken.append((point, theta, result))
+        else:
+            self.forced[:] = False
+            self.size = min(self.most, 2 * len(solved))
+        if taken:
+            self._update(raw[:, len(taken) - 1], taken[-1][0].l1 / self.l1_ratio)
+        return taken
 
 
 def warn_unconverged(name, paths, tol):

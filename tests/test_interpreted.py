@@ -52,6 +52,8 @@ def evaluate_everything():
         loss = GLMLoss(family, link)
         total, grad, hess = loss.pointwise(y, eta, w, hessian=True)
         out[key + "|pointwise"] = np.r_[total, grad, hess]
+        total, grad, hess = loss.pointwise(y, eta, w, hessian=True, relative=True)
+        out[key + "|relative"] = np.r_[total, grad, hess, loss.loss_constant(y, w)]
         out[key + "|loss"] = np.r_[loss.loss(y, eta, w)]
         out[key + "|inverse"] = np.r_[mu, link.inverse_derivative(eta)]
         inside = family.mu_interval.contains(mu)
@@ -63,6 +65,11 @@ def evaluate_everything():
             b = intercept if centre is not None else intercept - coef @ shift
             value, g, h = loss.loss_gradient(data, y, coef, b, w, hessian=True, shift=centre)
             out[f"{key}|{name}"] = np.r_[value, g, h]
+            if name == "dense":  # the solvers' call: relative, with per-sample gradients
+                deltas = np.empty(X.shape[0])
+                value, g, h = loss.loss_gradient(data, y, coef, b, w, hessian=True, shift=centre,
+                                                 relative=True, sample_gradient=deltas)  # fmt: skip
+                out[f"{key}|dense-relative"] = np.r_[value, g, h, deltas]
     multinomial = MultinomialLoss()
     labels = np.arange(X.shape[0]) % 3
     y = labels.astype(np.float64)

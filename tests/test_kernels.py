@@ -339,3 +339,88 @@ def test_matvec_of_a_float32_design_is_the_float64_product(threads):
             np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-9 * scale)
     finally:
         numba.set_num_threads(before)
+
+
+RELATIVE_SPECS = [("poisson", "log"), ("gamma", "log"), ("tweedie(1.5)", "log"),
+                  ("negative_binomial(0.7)", "log")]  # fmt: skip
+
+
+@pytest.mark.parametrize("spec", RELATIVE_SPECS)
+def test_a_relative_loss_plus_its_constant_is_the_loss(spec):
+    """The log-link pairs' loss without its terms in y alone (what the solvers evaluate),
+    plus ``loss_constant`` once, is the unit-deviance sum written with SciPy; the
+    derivatives are the pair's own (interpreted ones: ``test_interpreted.py``)."""
+    family, link = get_family(spec[0]), get_link(spec[1])
+    eta, mu, y = pair_data(family, link, n=400)
+    w = np.linspace(0.5, 2.0, y.size)
+    loss = GLMLoss(family, link)
+    assert loss.has_relative
+    expected = 0.5 * np.sum(w * reference_unit_deviance(family, y, mu))
+    full = loss.pointwise(y, eta, w, hessian=True)
+    part = loss.pointwise(y, eta, w, hessian=True, relative=True)
+    constant = loss.loss_constant(y, w)
+    assert part[0] + constant == pytest.approx(expected, rel=1e-11, abs=1e-11 * np.sum(w))
+    assert full[0] == pytest.approx(expected, rel=1e-11, abs=1e-11 * np.sum(w))
+    np.testing.assert_array_equal(part[1], full[1])
+    np.testing.assert_array_equal(part[2], full[2])
+    # the constant is the sum of the left-out terms at any eta: the losses differ by it
+    moved = loss.pointwise(y, eta + 0.3, w, relative=True)[0] + constant
+    assert moved == pytest.approx(loss.pointwise(y, eta + 0.3, w)[0], rel=1e-11)
+
+
+def test_pairs_without_a_relative_loss_have_no_constant():
+    for spec in [("binomial", "logit"), ("normal", "identity"), ("gamma", "inverse"),
+                 ("poisson", "sqrt")]:  # fmt: skip
+        loss = GLMLoss(get_family(spec[0]), get_link(spec[1]))
+        assert not loss.has_relative and loss.loss_constant(np.ones(5)) == 0.0
+        eta = np.full(5, 0.5)
+        assert loss.pointwise(np.ones(5), eta, relative=True)[0] == loss.pointwise(
+            np.ones(5), eta)[0]  # fmt: skip
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_sweep_fills_the_per_sample_gradient(dtype):
+    """``sample_gradient=`` of the one-sweep kernel is ``w * d loss / d eta`` per sample,
+    as the pointwise kernel gives it at the same eta."""
+    rng = np.random.default_rng(14)
+    X = _real_shaped_columns(6000, rng).astype(dtype)
+    shift = X.astype(np.float64).mean(axis=0)
+    coef = np.array([0.01, 2e-5, 30.0, 0.2, 0.05])
+    y = rng.poisson(1.5, 6000).astype(dtype)
+    w = rng.uniform(0.5, 2.0, 6000).astype(dtype)
+    offset = rng.normal(scale=0.1, size=6000).astype(dtype)
+    loss = GLMLoss(get_family("poisson"), get_link("log"))
+    out = np.empty(6000)
+    loss.loss_gradient(X, y, coef, -0.2, w, offset, shift=shift, relative=True,
+                       sample_gradient=out)  # fmt: skip
+    eta = (X.astype(np.float64) - shift) @ coef - 0.2 + offset
+    expected = loss.pointwise(y.astype(float), eta, w.astype(float))[1]
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(out, expected, rtol=rtol, atol=rtol)
+    with pytest.raises(ValueError, match="dense C-ordered"):
+        loss.loss_gradient(np.asfortranarray(X), y, coef, 0.0, sample_gradient=out)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_centred_products_keep_the_digits_of_columns_far_from_zero(dtype):
+    """``centred_matvec`` and ``centred_rmatmat`` (row blocks on threads) equal the
+    products of the centred columns formed in float64 -- also for a calendar year and
+    an income, where centring after the product would lose digits."""
+    from skglmnn._kernels._jit import compile_kernels
+    from skglmnn._loss import CENTRED_BLOCK_BYTES, centred_matvec, centred_rmatmat
+
+    compile_kernels()
+    rng = np.random.default_rng(15)
+    n = 3 * CENTRED_BLOCK_BYTES // 40 + 11  # several blocks, a short last one
+    X = _real_shaped_columns(n, rng).astype(dtype)
+    shift = X.astype(np.float64).mean(axis=0)
+    Z = X.astype(np.float64) - shift
+    coef = rng.normal(size=5)
+    np.testing.assert_allclose(centred_matvec(X, coef, shift, 0.7), Z @ coef + 0.7,
+                               rtol=1e-12, atol=1e-12 * np.abs(Z @ coef).max())  # fmt: skip
+    D = np.asfortranarray(rng.normal(size=(n, 3)))
+    product, sums = centred_rmatmat(X, D, shift)
+    expected = Z.T @ D
+    bound = np.abs(Z).T @ np.abs(D)  # what rounding is relative to
+    assert np.all(np.abs(product - expected) <= 1e-13 * bound)
+    np.testing.assert_allclose(sums, D.sum(axis=0), rtol=1e-12)

@@ -82,20 +82,23 @@ def test_the_kkt_check_repairs_what_screening_leaves_out(poisson_path_problem, m
 
 
 def test_the_strong_rule_bound_is_set_per_point(poisson_path_problem, monkeypatch):
+    """Every solve at point k (on X, or on a batch's copy of columns) screens with the
+    bound for the step from alpha_{k-1} to alpha_k."""
     X, y, loss, alphas = poisson_path_problem
     seen = []
-    original = path_module.SOLVERS["cd"]
+    original = cd_module._cd_solve
 
     def record(problem, *args):
-        seen.append(problem.screen)
+        seen.append((problem.l1, problem.screen))
         return original(problem, *args)
 
-    monkeypatch.setitem(path_module.SOLVERS, "cd", record)
-    _path(X, y, loss, alphas[:4])
-    assert seen[0] is None  # the first point starts from the null model
-    expected = [2.0 - alphas[k - 1] / alphas[k] for k in range(1, 4)]
-    np.testing.assert_allclose(seen[1:], expected, rtol=1e-15)
-    assert 0.5 < expected[0] < 1.0
+    monkeypatch.setattr(cd_module, "_cd_solve", record)
+    _path(X, y, loss, alphas[:6])
+    points = {l1: screen for l1, screen in seen}
+    assert set(points) == set(alphas[1:6])  # the first point is the null model: no solve
+    for k in range(1, 6):
+        assert points[alphas[k]] == pytest.approx(2.0 - alphas[k - 1] / alphas[k], rel=1e-15)
+    assert 0.5 < points[alphas[1]] < 1.0
 
 
 def test_a_stale_hessian_is_not_reused_when_the_weights_have_moved(monkeypatch):
@@ -198,3 +201,83 @@ def test_an_elastic_net_path_reuses_hessians_across_its_changing_scales(monkeypa
         fit.fit(X, y)
         np.testing.assert_allclose(X @ path.coef[k] + path.intercept[k],
                                    X @ fit.coef_ + fit.intercept_, rtol=1e-6, atol=1e-7)
+
+
+@pytest.fixture(scope="module")
+def weighted_path_problem():
+    """A real-shaped Poisson table with weights and an offset, and a 30-point grid."""
+    X, y, _, _ = make_tabular(12_000, 100, "poisson", seed=11, spread=0.5)
+    rng = np.random.default_rng(3)
+    w, offset = rng.integers(1, 4, y.size).astype(float), np.log(rng.uniform(0.5, 2, y.size))
+    loss = GLMLoss(get_family("poisson"), get_link("log"))
+    problem = GLMProblem(loss, X, y, w, offset, 0.0, True)
+    alphas = alpha_grid(alpha_max(problem, 1.0, null_theta(problem)), 30, 1e-3)
+    return loss, X, y, w, offset, alphas
+
+
+def _weighted_path(data, l1_ratio=1.0):
+    loss, X, y, w, offset, alphas = data
+    problem = GLMProblem(loss, X, y, w, offset, 0.0, True)
+    return fit_path(problem, alphas, l1_ratio, "auto", 200, TOL)
+
+
+def _count_checks(monkeypatch):
+    """Record (points solved, points taken) of every batch check."""
+    checks = []
+    original = path_module._Batches._check
+
+    def spy(self, solved, copy):
+        taken = original(self, solved, copy)
+        checks.append((len(solved), len(taken)))
+        return taken
+
+    monkeypatch.setattr(path_module._Batches, "_check", spy)
+    return checks
+
+
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+def test_batched_points_equal_the_path_solved_point_by_point(weighted_path_problem, l1_ratio,
+                                                              monkeypatch):  # fmt: skip
+    """Points solved in batches on a copy of the columns in play, checked together by one
+    read of X, are the points solved one by one on X: same active sets, same fits."""
+    checks = _count_checks(monkeypatch)
+    batched = _weighted_path(weighted_path_problem, l1_ratio)
+    assert checks and len(checks) < len(batched.alphas) / 2  # batches did the work
+    assert sum(taken for _, taken in checks) >= len(batched.alphas) / 2
+    monkeypatch.setattr(path_module._Batches, "for_path", classmethod(lambda *a: None))
+    single = _weighted_path(weighted_path_problem, l1_ratio)
+    assert batched.converged.all() and single.converged.all()
+    X = weighted_path_problem[1]
+    np.testing.assert_array_equal(batched.coef != 0, single.coef != 0)
+    np.testing.assert_allclose(X @ batched.coef.T + batched.intercept,
+                               X @ single.coef.T + single.intercept, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(batched.mean_half_deviance, single.mean_half_deviance,
+                               rtol=1e-9)  # fmt: skip
+
+
+def test_a_batch_check_repairs_what_the_screen_left_out(weighted_path_problem, monkeypatch):
+    """A screen that admits no column before it breaks its condition (no slope, a bar far
+    above the threshold): every entering column fails a check, joins the copy, and the
+    batch is solved again -- the path is still the one solved point by point."""
+    reference = _weighted_path(weighted_path_problem)
+    checks = _count_checks(monkeypatch)
+    monkeypatch.setattr(path_module._Batches, "SLOPE_SAFETY", 0.0)
+    monkeypatch.setattr(path_module._Batches, "ENTRY", 100.0)
+    repaired = _weighted_path(weighted_path_problem)
+    assert any(taken < solved for solved, taken in checks)  # checks did fail
+    assert repaired.converged.all()
+    X = weighted_path_problem[1]
+    np.testing.assert_array_equal(repaired.coef != 0, reference.coef != 0)
+    np.testing.assert_allclose(X @ repaired.coef.T + repaired.intercept,
+                               X @ reference.coef.T + reference.intercept, rtol=1e-6, atol=1e-7)
+
+
+def test_batched_points_equal_independent_fits(weighted_path_problem):
+    loss, X, y, w, offset, alphas = weighted_path_problem
+    path = _weighted_path(weighted_path_problem)
+    for k in (5, 17, len(alphas) - 1):
+        fit = GLMRegressor("poisson", alpha=alphas[k], l1_ratio=1.0, tol=TOL, max_iter=200)
+        fit.fit(X, y, sample_weight=w, offset=offset)
+        np.testing.assert_allclose(X @ path.coef[k] + path.intercept[k],
+                                   X @ fit.coef_ + fit.intercept_, rtol=1e-6, atol=1e-7)
+        assert np.array_equal(path.coef[k] != 0, fit.coef_ != 0)

@@ -51,7 +51,13 @@ def fused_half_deviance_derivatives(pair, fpower, y, eta):
     tweedie(p) / log         mu^(2-p) - y mu^(1-p)        mu^(2-p)
     neg. binomial(a) / log   (mu - y) / (1 + a mu)        mu / (1 + a mu)
     =======================  ===========================  ==================
+
+    ``pair + C.RELATIVE`` (the log-link pairs): the loss without its terms in
+    y alone, ``loss_constant`` below; the derivatives unchanged.
     """
+    relative = pair >= C.RELATIVE
+    if relative:
+        pair -= C.RELATIVE
     if pair == C.NORMAL_IDENTITY:
         r = eta - y
         return 0.5 * r * r, r, 1.0
@@ -70,12 +76,16 @@ def fused_half_deviance_derivatives(pair, fpower, y, eta):
         return entropy + softplus - y * eta, mu - y, e / ((1.0 + e) * (1.0 + e))
     if pair == C.POISSON_LOG:
         mu = math.exp(eta)
+        if relative:
+            return mu - y * eta, mu - y, mu
         loss = mu
         if y > 0.0:
             loss += y * (math.log(y) - eta) - y
         return loss, mu - y, mu
     if pair == C.GAMMA_LOG:
         y_over_mu = y * math.exp(-eta)
+        if relative:
+            return eta + y_over_mu, 1.0 - y_over_mu, 1.0
         return eta - math.log(y) + y_over_mu - 1.0, 1.0 - y_over_mu, 1.0
     if pair == C.GAMMA_INVERSE:
         if not eta > 0.0:
@@ -93,18 +103,20 @@ def fused_half_deviance_derivatives(pair, fpower, y, eta):
         m1 = math.exp((1.0 - p) * eta)  # mu^(1-p)
         m2 = m1 * math.exp(eta)  # mu^(2-p)
         first = 0.0
-        if y > 0.0:
+        if y > 0.0 and not relative:
             first = y ** (2.0 - p) / ((1.0 - p) * (2.0 - p))
         loss = first - y * m1 / (1.0 - p) + m2 / (2.0 - p)
         return loss, m2 - y * m1, m2
     if pair == C.NEGATIVE_BINOMIAL_LOG:
         a = fpower
         mu = math.exp(eta)
+        scale = 1.0 / (1.0 + a * mu)
+        if relative:
+            return (y + 1.0 / a) * math.log1p(a * mu) - y * eta, (mu - y) * scale, mu * scale
         first = 0.0
         if y > 0.0:
             first = y * (math.log(y) - eta)
         loss = first - (y + 1.0 / a) * (math.log1p(a * y) - math.log1p(a * mu))
-        scale = 1.0 / (1.0 + a * mu)
         return loss, (mu - y) * scale, mu * scale
     return math.nan, math.nan, math.nan
 
@@ -161,6 +173,23 @@ def pointwise_loss_gradient_hessian(
 
 
 @loop_kernel
+def loss_constant(pair, fpower, y, sample_weight):
+    """``sum_i w_i`` of the loss terms in y alone that ``pair + C.RELATIVE`` leaves out.
+
+    Each sample's term is the full loss less the relative one at ``eta = 0``
+    (every log-link pair is defined there): the two differ by that term at
+    any eta.
+    """
+    weighted = sample_weight.shape[0] > 0
+    total = 0.0
+    for i in range(y.shape[0]):
+        full = fused_half_deviance_derivatives(pair, fpower, y[i], 0.0)[0]
+        part = fused_half_deviance_derivatives(pair + C.RELATIVE, fpower, y[i], 0.0)[0]
+        total += (sample_weight[i] if weighted else 1.0) * (full - part)
+    return total
+
+
+@loop_kernel
 def pointwise_loss(family, fpower, link, lpower, pair, y, eta, sample_weight):
     """Sum of weighted losses only (for statistics), added up by blocks of ``BLOCK_ROWS``.
 
@@ -192,14 +221,15 @@ def sum_partials(partial, out):
 @parallel_kernel
 def dense_loss_gradient(
     X, y, sample_weight, offset, coef, intercept, shift,
-    family, fpower, link, lpower, pair, grad_out, hess_out,
+    family, fpower, link, lpower, pair, grad_out, hess_out, delta_out,
 ):  # fmt: skip
     """Loss and gradient of a GLM on C-contiguous dense ``X`` in one sweep over X.
 
     ``eta_i = (X_i - shift) . coef + intercept + offset_i``; returns
     ``sum_i w_i l_i`` and fills ``grad_out[:p] = (X - shift)^T (w * delta)``,
     ``grad_out[p] = sum(w * delta)``
-    (the intercept) and, if it has length n, ``hess_out = w * fisher``.  Each row
+    (the intercept) and, if they have length n, ``hess_out = w * fisher`` and
+    ``delta_out = w * delta`` (the per-sample gradient).  Each row
     of X is read from memory once: the dot product and the gradient update use
     it while it is in cache, which halves the memory traffic of
     ``X @ coef`` followed by ``X.T @ g``.  Blocks of rows run in parallel, each
@@ -215,6 +245,7 @@ def dense_loss_gradient(
     has_offset = offset.shape[0] > 0
     centred = shift.shape[0] > 0
     want_hess = hess_out.shape[0] > 0
+    want_delta = delta_out.shape[0] > 0
     c = np.zeros(p)
     if centred:
         c[:] = shift
@@ -241,6 +272,8 @@ def dense_loss_gradient(
             acc[p] += g
             if want_hess:
                 hess_out[i] = w * fisher
+            if want_delta:
+                delta_out[i] = g
         losses[b] = block_loss
     sum_partials(partial, grad_out)
     return losses.sum()

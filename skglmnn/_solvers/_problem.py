@@ -38,7 +38,13 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .._loss import GLMLoss, MultinomialLoss, multinomial_gram, weighted_gram
+from .._loss import (
+    GLMLoss,
+    MultinomialLoss,
+    centred_matvec,
+    multinomial_gram,
+    weighted_gram,
+)
 from ._scaling import ColumnScaling
 
 
@@ -294,6 +300,10 @@ class Problem:
         return np.zeros((self.n_params, 0))
 
 
+def _key(coef, intercept):
+    return np.asarray(coef, np.float64).tobytes() + np.asarray(intercept, np.float64).tobytes()
+
+
 class GLMProblem(Problem):
     """The objective of a GLM with one linear predictor (any family and link).
 
@@ -319,6 +329,10 @@ class GLMProblem(Problem):
                  intercept_penalty=(0.0, 0.0), precondition=True):  # fmt: skip
         self.loss = loss
         self.y, self.offset = y, offset
+        self._constant = [None]  # loss.loss_constant, found once and shared by every copy
+        # keep the per-sample gradient of the last evaluation (dense C-ordered X only)
+        self.keeps_sample_gradient = False
+        self._sample_gradient = None  # (kernel parameters, per-sample gradient) kept
         self._setup(X, sample_weight, alpha, l1, fit_intercept, intercept_penalty, precondition)
 
     @property
@@ -343,14 +357,37 @@ class GLMProblem(Problem):
         return other
 
     def _loss_gradient(self, coef, intercept, curvature):
+        deltas = np.empty(self.X.shape[0]) if self.keeps_sample_gradient else None
+        # the loss without its terms in y alone, whose sum is added once known
         loss, grad, hess = self.loss.loss_gradient(
             self.X, self.y, coef[0], float(intercept[0]), self.sample_weight, self.offset,
-            curvature, shift=self.scaling.shift,
+            curvature, shift=self.scaling.shift, relative=True, sample_gradient=deltas,
         )  # fmt: skip
-        return loss, grad[None, :], hess
+        if deltas is not None:
+            self._sample_gradient = (_key(coef, intercept), deltas)
+        return loss + self._loss_constant(), grad[None, :], hess
+
+    def _loss_constant(self):
+        if self._constant[0] is None:
+            self._constant[0] = self.loss.loss_constant(self.y, self.sample_weight)
+        return self._constant[0]
 
     def _raw_hessian(self, hess_weights):
         return weighted_gram(self.X, hess_weights, self.scaling.shift)
+
+    def sample_gradient(self, theta):
+        """Per-sample ``w_i d loss_i / d eta_i`` at ``theta`` (dense X): the gradient of the
+        summed loss in coef is ``(X - c)^T`` of it (``_loss.centred_rmatmat``)."""
+        coef, intercept = self._kernel_parameters(theta)
+        kept = self._sample_gradient
+        if kept is not None and kept[0] == _key(coef, intercept):  # from the last evaluation
+            return kept[1]
+        eta = centred_matvec(self.X, coef[0], self.scaling.shift, float(intercept[0]))
+        if self.offset is not None:
+            eta += self.offset
+        y = np.asarray(self.y, dtype=np.float64)
+        w = None if self.sample_weight is None else np.asarray(self.sample_weight, np.float64)
+        return self.loss.pointwise(y, eta, w, relative=True)[1]
 
     def linear_predictor(self, theta):
         """``eta`` at ``theta`` (offset included)."""
