@@ -30,16 +30,17 @@ from ._kernels.multinomial import dense_multinomial_loss_gradient, multinomial_l
 from ._kernels.pointwise import (
     csr_loss_gradient,
     dense_loss_gradient,
-    loss_constant,
+    fill_y_terms,
     pointwise_loss,
     pointwise_loss_gradient_hessian,
 )
-from ._threads import parallel_row_blocks, split_rows
+from ._threads import parallel_row_blocks, scratch, split_rows
 
 # X^T W X runs over blocks of rows of about this many bytes: the scaled copy of a
 # block stays small (no copy of X), while each block is big enough for BLAS to
 # run at full speed and for Python's per-block overhead to vanish.
 _HESSIAN_BLOCK_BYTES = 2**20
+_FEW_COLUMNS = 8  # up to this many columns a block is gathered transposed (``_weighted_gram``)
 ROW_WORK = 8  # a row's pointwise formulas cost about as much as 8 elements of X
 # the pairs whose loss the solvers evaluate without its terms in y alone
 _RELATIVE_PAIRS = (C.POISSON_LOG, C.GAMMA_LOG, C.TWEEDIE_LOG, C.NEGATIVE_BINOMIAL_LOG)
@@ -68,26 +69,22 @@ class GLMLoss:
         f, k = self.family, self.link
         return f.code, float(f.power), k.code, float(k.power), self.pair
 
-    def _codes(self, relative):
-        codes = self.codes
-        if relative and self.has_relative:
-            return codes[:4] + (self.pair + C.RELATIVE,)
-        return codes
+    def y_terms(self, y):
+        """The terms of each sample's loss in y alone, or None for pairs without them.
 
-    def loss_constant(self, y, sample_weight=None):
-        """What ``relative=True`` leaves out of the summed loss: ``sum_i w_i`` of the
-        per-sample terms in y alone (0 for the pairs that have none to leave out).
-
-        The solvers evaluate the loss many times on the same y: without those
-        terms a Poisson sample costs one exponential instead of an exponential
-        and a logarithm (3x faster sweeps of a few columns, measured here).
+        Passed back to ``loss_gradient`` and ``pointwise`` (``y_terms=``), they let
+        the sweeps take the pair's branch without those terms and add them from
+        this array: the solvers evaluate the loss many times on the same y, and a
+        Poisson sample then costs one exponential instead of an exponential and a
+        logarithm (3x faster sweeps over a few columns, measured here); each
+        sample's loss is still summed whole, so F keeps its digits.
         """
         if not self.has_relative:
-            return 0.0
+            return None
         y = np.ascontiguousarray(y, dtype=np.float64)
-        w = np.empty(0) if sample_weight is None else np.asarray(sample_weight, np.float64)
-        return float(run(ROW_WORK * y.size, loss_constant, self.pair,
-                         float(self.family.power), y, w))  # fmt: skip
+        out = np.empty(y.size)
+        run(ROW_WORK * y.size, fill_y_terms, self.pair, float(self.family.power), y, out)
+        return out
 
     @staticmethod
     def sweeps(X):
@@ -117,9 +114,9 @@ class GLMLoss:
 
         return float(sum(split_rows(part, y.size, ROW_WORK * y.size)))
 
-    def pointwise(self, y, eta, sample_weight=None, hessian=False, relative=False):
-        """Per-sample ``w * delta`` (and ``w * fisher``) and the summed loss (without
-        ``loss_constant`` if ``relative``).
+    def pointwise(self, y, eta, sample_weight=None, hessian=False, y_terms=None):
+        """Per-sample ``w * delta`` (and ``w * fisher``) and the summed loss (``y_terms``:
+        from :meth:`y_terms`, a shortcut for the loss).
 
         Returns
         -------
@@ -131,12 +128,13 @@ class GLMLoss:
         hess = np.empty_like(eta) if hessian else np.empty(0, dtype=eta.dtype)
         loss = run(
             ROW_WORK * y.size, pointwise_loss_gradient_hessian,
-            *self._codes(relative), y, eta, _or_empty(sample_weight, y.dtype), grad, hess,
+            *self.codes, y, eta, _or_empty(sample_weight, y.dtype), grad, hess,
+            _or_empty(y_terms, np.float64),
         )  # fmt: skip
         return loss, grad, (hess if hessian else None)
 
     def loss_gradient(self, X, y, coef, intercept, sample_weight=None, offset=None, hessian=False,
-                      shift=None, relative=False, sample_gradient=None):  # fmt: skip
+                      shift=None, y_terms=None, sample_gradient=None):  # fmt: skip
         """Summed loss and its gradient in ``[coef, intercept]``.
 
         Parameters
@@ -151,8 +149,8 @@ class GLMLoss:
         shift : ndarray of shape (n_features,), default=None
             Column centres ``c`` (dense X only): ``eta = (X - c) @ coef + intercept``
             and the gradient is taken on the centred columns.
-        relative : bool, default=False
-            Leave the loss's terms in y alone out (``loss_constant``).
+        y_terms : ndarray of shape (n_samples,), default=None
+            :meth:`y_terms` of ``y``: the loss's terms in y alone are read from it.
         sample_gradient : ndarray of shape (n_samples,), default=None
             Filled with the per-sample gradient ``w * delta`` (dense C-ordered X).
 
@@ -174,7 +172,7 @@ class GLMLoss:
                 0, csr_loss_gradient, X.indptr, X.indices, X.data, X.shape[1],
                 y, _or_empty(sample_weight, y.dtype), _or_empty(offset, y.dtype),
                 np.ascontiguousarray(coef, dtype=np.float64), float(intercept),
-                *self._codes(relative), 4 * thread_count(), grad, hess,
+                *self.codes, 4 * thread_count(), grad, hess, _or_empty(y_terms, np.float64),
             )  # fmt: skip
             return loss, grad, (hess if hessian else None)
         if sample_gradient is not None and not (isinstance(X, np.ndarray)
@@ -187,13 +185,13 @@ class GLMLoss:
                 X.size + ROW_WORK * X.shape[0], dense_loss_gradient,
                 X, y, _or_empty(sample_weight, y.dtype), _or_empty(offset, y.dtype),
                 np.ascontiguousarray(coef, dtype=np.float64), float(intercept),
-                _or_empty(shift, np.float64), *self._codes(relative), grad, hess,
-                _or_empty(sample_gradient, np.float64),
+                _or_empty(shift, np.float64), *self.codes, grad, hess,
+                _or_empty(sample_gradient, np.float64), _or_empty(y_terms, np.float64),
             )  # fmt: skip
             return loss, grad, (hess if hessian else None)
         centre = 0.0 if shift is None else float(coef @ shift)
         eta = self.linear_predictor(X, coef, intercept - centre, offset)
-        loss, g, hess = self.pointwise(y, eta, sample_weight, hessian, relative)
+        loss, g, hess = self.pointwise(y, eta, sample_weight, hessian, y_terms)
         grad = np.empty(X.shape[1] + 1)
         grad[-1] = g.sum(dtype=np.float64)
         grad[:-1] = np.asarray(X.T @ g).ravel()
@@ -240,29 +238,49 @@ def weighted_gram(X, weights, shift=None, columns=None):
 
 
 def _weighted_gram(X, weights, shift, columns=None):
-    """``(upper triangle of Xc^T W Xc, Xc^T w)`` in float64 for dense X, block by block."""
+    """``(upper triangle of Xc^T W Xc, Xc^T w)`` in float64 for dense X, block by block.
+
+    Each block of rows is gathered (the chosen columns) into this thread's scratch
+    array (``_threads.scratch``), centred and scaled by ``sqrt(w)`` in float64 (a
+    float32 year would lose digits); BLAS ``syrk`` then adds its Gram matrix.  Up
+    to ``_FEW_COLUMNS`` columns the block is stored transposed, a contiguous row
+    per column, so that NumPy's loops run along the samples rather than along
+    rows of a few numbers (4x faster for three columns).
+    """
     n, p = X.shape[0], (X.shape[1] if columns is None else len(columns))
     upper = np.zeros((p, p))
     colsum = np.zeros(p)
-    centred = np.any(shift != 0)  # centred blocks are float64 (a float32 year loses digits)
+    centred = np.any(shift != 0)
+    few = p <= _FEW_COLUMNS
     # blocks of about _HESSIAN_BLOCK_BYTES of what BLAS works on (the chosen columns)
-    rows = max(256, _HESSIAN_BLOCK_BYTES // (8 * max(p, 1)))
+    rows = max(1, min(n, max(256, _HESSIAN_BLOCK_BYTES // (8 * max(p, 1)))))
+    space = scratch("gram", rows * (p + 1))
     for start in range(0, n, rows):
-        block = X[start : start + rows]
-        w = weights[start : start + rows]
-        if columns is not None:  # a block's copy of the chosen columns, never all of X
-            block = np.take(block, columns, axis=1)
+        m = min(rows, n - start)
+        root = space[rows * p : rows * p + m]
+        np.maximum(weights[start : start + m], 0, out=root)
+        np.sqrt(root, out=root)
+        source = X[start : start + m]
+        if few:
+            block = space[: p * m].reshape(p, m)
+            for k, j in enumerate(range(p) if columns is None else columns):
+                np.subtract(source[:, j], shift[k] if centred else 0.0, out=block[k])
+                block[k] *= root
+            block = block.T  # (m, p), Fortran-ordered
+        else:
+            block = space[: m * p].reshape(m, p)
+            if columns is None:
+                block[...] = source
+            else:
+                block[...] = np.take(source, columns, axis=1)
             if centred:
-                block = block.astype(np.float64, copy=False)
                 block -= shift
-        elif centred:
-            block = block - shift
-        scaled = block * np.sqrt(np.maximum(w, 0))[:, None]
-        syrk = blas.ssyrk if scaled.dtype == np.float32 else blas.dsyrk
-        # scaled.T is Fortran-ordered: BLAS reads it in place (trans=1 on the C-ordered
-        # block made the wrapper copy it first, 2-3x slower)
-        upper += syrk(1.0, scaled.T, trans=0)  # float32 blocks summed in float64
-        colsum += w @ block
+            block *= root[:, None]
+        # a Fortran-ordered block: BLAS reads it in place (trans=1 on a C-ordered
+        # one made the wrapper copy it first, 2-3x slower)
+        upper += (blas.dsyrk(1.0, block, trans=1) if few
+                  else blas.dsyrk(1.0, block.T, trans=0))  # fmt: skip
+        colsum += root @ block  # sum_i sqrt(w_i) sqrt(w_i) (x_i - c)
     return upper, colsum
 
 
@@ -282,8 +300,8 @@ def centred_matvec(X, coef, shift, intercept=0.0):
     shift = 0.0 if shift is None else shift
 
     def run_rows(a, b):
-        rows = max(64, CENTRED_BLOCK_BYTES // (8 * max(p, 1)))
-        buffer = np.empty((min(rows, b - a), p))
+        rows = max(1, min(b - a, max(64, CENTRED_BLOCK_BYTES // (8 * max(p, 1)))))
+        buffer = scratch("centred", rows * p).reshape(rows, p)
         for start in range(a, b, rows):
             stop = min(start + rows, b)
             block = buffer[: stop - start]
@@ -308,8 +326,8 @@ def centred_rmatmat(X, D, shift):
     shift = 0.0 if shift is None else shift
 
     def run_rows(a, b):
-        rows = max(64, CENTRED_BLOCK_BYTES // (8 * max(p, 1)))
-        buffer = np.empty((min(rows, b - a), p))
+        rows = max(1, min(b - a, max(64, CENTRED_BLOCK_BYTES // (8 * max(p, 1)))))
+        buffer = scratch("centred", rows * p).reshape(rows, p)
         total = np.zeros((p, k))
         for start in range(a, b, rows):
             stop = min(start + rows, b)

@@ -52,8 +52,9 @@ def evaluate_everything():
         loss = GLMLoss(family, link)
         total, grad, hess = loss.pointwise(y, eta, w, hessian=True)
         out[key + "|pointwise"] = np.r_[total, grad, hess]
-        total, grad, hess = loss.pointwise(y, eta, w, hessian=True, relative=True)
-        out[key + "|relative"] = np.r_[total, grad, hess, loss.loss_constant(y, w)]
+        terms = loss.y_terms(y)
+        total, grad, hess = loss.pointwise(y, eta, w, hessian=True, y_terms=terms)
+        out[key + "|y-terms"] = np.r_[total, grad, hess, [] if terms is None else terms]
         out[key + "|loss"] = np.r_[loss.loss(y, eta, w)]
         out[key + "|inverse"] = np.r_[mu, link.inverse_derivative(eta)]
         inside = family.mu_interval.contains(mu)
@@ -65,11 +66,11 @@ def evaluate_everything():
             b = intercept if centre is not None else intercept - coef @ shift
             value, g, h = loss.loss_gradient(data, y, coef, b, w, hessian=True, shift=centre)
             out[f"{key}|{name}"] = np.r_[value, g, h]
-            if name == "dense":  # the solvers' call: relative, with per-sample gradients
-                deltas = np.empty(X.shape[0])
+            if name != "float32":  # the solvers' call: y terms, per-sample gradients (dense)
+                deltas = np.empty(X.shape[0]) if name == "dense" else None
                 value, g, h = loss.loss_gradient(data, y, coef, b, w, hessian=True, shift=centre,
-                                                 relative=True, sample_gradient=deltas)  # fmt: skip
-                out[f"{key}|dense-relative"] = np.r_[value, g, h, deltas]
+                                                 y_terms=terms, sample_gradient=deltas)  # fmt: skip
+                out[f"{key}|{name}-y-terms"] = np.r_[value, g, h, [] if deltas is None else deltas]
     multinomial = MultinomialLoss()
     labels = np.arange(X.shape[0]) % 3
     y = labels.astype(np.float64)

@@ -66,7 +66,7 @@ def run_pointwise(loss, y, eta, w=None, pair=None):
     f, fp, k, kp, fused = loss.codes
     w = np.empty(0, eta.dtype) if w is None else w
     total = pointwise_loss_gradient_hessian(f, fp, k, kp, fused if pair is None else pair,
-                                            y, eta, w, grad, hess)  # fmt: skip
+                                            y, eta, w, grad, hess, np.empty(0))  # fmt: skip
     return total, grad, hess
 
 
@@ -346,36 +346,38 @@ RELATIVE_SPECS = [("poisson", "log"), ("gamma", "log"), ("tweedie(1.5)", "log"),
 
 
 @pytest.mark.parametrize("spec", RELATIVE_SPECS)
-def test_a_relative_loss_plus_its_constant_is_the_loss(spec):
-    """The log-link pairs' loss without its terms in y alone (what the solvers evaluate),
-    plus ``loss_constant`` once, is the unit-deviance sum written with SciPy; the
-    derivatives are the pair's own (interpreted ones: ``test_interpreted.py``)."""
+def test_the_loss_from_y_terms_is_the_loss(spec):
+    """The log-link pairs' branch without the loss's terms in y alone, with those terms
+    read from ``y_terms`` (what the solvers evaluate), is the unit-deviance sum written
+    with SciPy, and the derivatives are the pair's own; for the pointwise, dense and
+    sparse sweeps (interpreted ones: ``test_interpreted.py``)."""
     family, link = get_family(spec[0]), get_link(spec[1])
     eta, mu, y = pair_data(family, link, n=400)
     w = np.linspace(0.5, 2.0, y.size)
     loss = GLMLoss(family, link)
-    assert loss.has_relative
+    terms = loss.y_terms(y)
     expected = 0.5 * np.sum(w * reference_unit_deviance(family, y, mu))
     full = loss.pointwise(y, eta, w, hessian=True)
-    part = loss.pointwise(y, eta, w, hessian=True, relative=True)
-    constant = loss.loss_constant(y, w)
-    assert part[0] + constant == pytest.approx(expected, rel=1e-11, abs=1e-11 * np.sum(w))
-    assert full[0] == pytest.approx(expected, rel=1e-11, abs=1e-11 * np.sum(w))
-    np.testing.assert_array_equal(part[1], full[1])
-    np.testing.assert_array_equal(part[2], full[2])
-    # the constant is the sum of the left-out terms at any eta: the losses differ by it
-    moved = loss.pointwise(y, eta + 0.3, w, relative=True)[0] + constant
-    assert moved == pytest.approx(loss.pointwise(y, eta + 0.3, w)[0], rel=1e-11)
+    short = loss.pointwise(y, eta, w, hessian=True, y_terms=terms)
+    assert short[0] == pytest.approx(expected, rel=1e-12)
+    assert full[0] == pytest.approx(expected, rel=1e-12)
+    np.testing.assert_array_equal(short[1], full[1])
+    np.testing.assert_array_equal(short[2], full[2])
+    rng = np.random.default_rng(16)
+    X = rng.normal(size=(y.size, 3))
+    coef = np.zeros(3)
+    for matrix in (X, sp.csr_array(X)):
+        with_terms = loss.loss_gradient(matrix, y, coef, 0.0, w, eta, hessian=True,
+                                        y_terms=terms)  # fmt: skip
+        plain = loss.loss_gradient(matrix, y, coef, 0.0, w, eta, hessian=True)
+        assert with_terms[0] == pytest.approx(expected, rel=1e-12)
+        np.testing.assert_allclose(with_terms[1], plain[1], rtol=1e-13)
 
 
-def test_pairs_without_a_relative_loss_have_no_constant():
+def test_pairs_without_y_terms():
     for spec in [("binomial", "logit"), ("normal", "identity"), ("gamma", "inverse"),
                  ("poisson", "sqrt")]:  # fmt: skip
-        loss = GLMLoss(get_family(spec[0]), get_link(spec[1]))
-        assert not loss.has_relative and loss.loss_constant(np.ones(5)) == 0.0
-        eta = np.full(5, 0.5)
-        assert loss.pointwise(np.ones(5), eta, relative=True)[0] == loss.pointwise(
-            np.ones(5), eta)[0]  # fmt: skip
+        assert GLMLoss(get_family(spec[0]), get_link(spec[1])).y_terms(np.ones(5)) is None
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -391,7 +393,7 @@ def test_the_sweep_fills_the_per_sample_gradient(dtype):
     offset = rng.normal(scale=0.1, size=6000).astype(dtype)
     loss = GLMLoss(get_family("poisson"), get_link("log"))
     out = np.empty(6000)
-    loss.loss_gradient(X, y, coef, -0.2, w, offset, shift=shift, relative=True,
+    loss.loss_gradient(X, y, coef, -0.2, w, offset, shift=shift, y_terms=loss.y_terms(y),
                        sample_gradient=out)  # fmt: skip
     eta = (X.astype(np.float64) - shift) @ coef - 0.2 + offset
     expected = loss.pointwise(y.astype(float), eta, w.astype(float))[1]

@@ -53,7 +53,7 @@ def fused_half_deviance_derivatives(pair, fpower, y, eta):
     =======================  ===========================  ==================
 
     ``pair + C.RELATIVE`` (the log-link pairs): the loss without its terms in
-    y alone, ``loss_constant`` below; the derivatives unchanged.
+    y alone, ``fill_y_terms`` below; the derivatives unchanged.
     """
     relative = pair >= C.RELATIVE
     if relative:
@@ -148,21 +148,27 @@ def half_deviance_derivatives(family, fpower, link, lpower, pair, y, eta):
 
 @loop_kernel
 def pointwise_loss_gradient_hessian(
-    family, fpower, link, lpower, pair, y, eta, sample_weight, grad_out, hess_out
+    family, fpower, link, lpower, pair, y, eta, sample_weight, grad_out, hess_out, y_terms
 ):
     """Sum of weighted losses; fill ``grad_out = w * delta``, ``hess_out = w * fisher``.
 
     A length-0 ``sample_weight`` means unit weights; a length-0 ``grad_out`` or
-    ``hess_out`` is not written (loss only, or no Hessian).
+    ``hess_out`` is not written (loss only, or no Hessian).  ``y_terms`` of length
+    n (``fill_y_terms``) takes the pair's relative branch and adds them per sample.
     """
     weighted = sample_weight.shape[0] > 0
     want_grad = grad_out.shape[0] > 0
     want_hess = hess_out.shape[0] > 0
+    has_terms = y_terms.shape[0] > 0
+    if has_terms:
+        pair += C.RELATIVE
     total = 0.0
     for i in range(y.shape[0]):
         loss, delta, fisher = half_deviance_derivatives(
             family, fpower, link, lpower, pair, y[i], eta[i]
         )
+        if has_terms:
+            loss += y_terms[i]
         w = sample_weight[i] if weighted else 1.0
         total += w * loss
         if want_grad:
@@ -173,20 +179,29 @@ def pointwise_loss_gradient_hessian(
 
 
 @loop_kernel
-def loss_constant(pair, fpower, y, sample_weight):
-    """``sum_i w_i`` of the loss terms in y alone that ``pair + C.RELATIVE`` leaves out.
+def fill_y_terms(pair, fpower, y, out):
+    """``out[i]``: the terms of sample i's loss in ``y_i`` alone, which ``pair + C.RELATIVE``
+    leaves out (the log-link pairs; the full loss is the relative one plus this).
 
-    Each sample's term is the full loss less the relative one at ``eta = 0``
-    (every log-link pair is defined there): the two differ by that term at
-    any eta.
+    ======================  =======================================
+    poisson / log           y log y - y
+    gamma / log             -log y - 1
+    tweedie(p) / log        y^(2-p) / ((1-p)(2-p))  (0 at y = 0)
+    neg. binomial(a) / log  y log y - (y + 1/a) log(1 + a y)
+    ======================  =======================================
     """
-    weighted = sample_weight.shape[0] > 0
-    total = 0.0
     for i in range(y.shape[0]):
-        full = fused_half_deviance_derivatives(pair, fpower, y[i], 0.0)[0]
-        part = fused_half_deviance_derivatives(pair + C.RELATIVE, fpower, y[i], 0.0)[0]
-        total += (sample_weight[i] if weighted else 1.0) * (full - part)
-    return total
+        v = y[i]
+        if pair == C.POISSON_LOG:
+            out[i] = xlogy(v, v) - v
+        elif pair == C.GAMMA_LOG:
+            out[i] = -math.log(v) - 1.0
+        elif pair == C.TWEEDIE_LOG:
+            out[i] = v ** (2.0 - fpower) / ((1.0 - fpower) * (2.0 - fpower)) if v > 0.0 else 0.0
+        elif pair == C.NEGATIVE_BINOMIAL_LOG:
+            out[i] = xlogy(v, v) - (v + 1.0 / fpower) * math.log1p(fpower * v)
+        else:
+            out[i] = math.nan
 
 
 @loop_kernel
@@ -221,7 +236,7 @@ def sum_partials(partial, out):
 @parallel_kernel
 def dense_loss_gradient(
     X, y, sample_weight, offset, coef, intercept, shift,
-    family, fpower, link, lpower, pair, grad_out, hess_out, delta_out,
+    family, fpower, link, lpower, pair, grad_out, hess_out, delta_out, y_terms,
 ):  # fmt: skip
     """Loss and gradient of a GLM on C-contiguous dense ``X`` in one sweep over X.
 
@@ -229,7 +244,8 @@ def dense_loss_gradient(
     ``sum_i w_i l_i`` and fills ``grad_out[:p] = (X - shift)^T (w * delta)``,
     ``grad_out[p] = sum(w * delta)``
     (the intercept) and, if they have length n, ``hess_out = w * fisher`` and
-    ``delta_out = w * delta`` (the per-sample gradient).  Each row
+    ``delta_out = w * delta`` (the per-sample gradient); ``y_terms`` of length n
+    (``fill_y_terms``) takes the pair's relative branch and adds them.  Each row
     of X is read from memory once: the dot product and the gradient update use
     it while it is in cache, which halves the memory traffic of
     ``X @ coef`` followed by ``X.T @ g``.  Blocks of rows run in parallel, each
@@ -246,6 +262,9 @@ def dense_loss_gradient(
     centred = shift.shape[0] > 0
     want_hess = hess_out.shape[0] > 0
     want_delta = delta_out.shape[0] > 0
+    has_terms = y_terms.shape[0] > 0
+    if has_terms:
+        pair += C.RELATIVE
     c = np.zeros(p)
     if centred:
         c[:] = shift
@@ -264,6 +283,8 @@ def dense_loss_gradient(
             loss, delta, fisher = half_deviance_derivatives(
                 family, fpower, link, lpower, pair, y[i], eta
             )
+            if has_terms:
+                loss += y_terms[i]
             w = sample_weight[i] if weighted else 1.0
             block_loss += w * loss
             g = w * delta
@@ -282,7 +303,7 @@ def dense_loss_gradient(
 @parallel_kernel
 def csr_loss_gradient(
     indptr, indices, data, n_features, y, sample_weight, offset, coef, intercept,
-    family, fpower, link, lpower, pair, n_chunks, grad_out, hess_out,
+    family, fpower, link, lpower, pair, n_chunks, grad_out, hess_out, y_terms,
 ):  # fmt: skip
     """``dense_loss_gradient`` for a CSR matrix: one pass over its non-zeros.
 
@@ -295,6 +316,9 @@ def csr_loss_gradient(
     weighted = sample_weight.shape[0] > 0
     has_offset = offset.shape[0] > 0
     want_hess = hess_out.shape[0] > 0
+    has_terms = y_terms.shape[0] > 0
+    if has_terms:
+        pair += C.RELATIVE
     partial = np.zeros((n_chunks, p + 1))
     losses = np.zeros(n_chunks)
     for c in prange(n_chunks):
@@ -309,6 +333,8 @@ def csr_loss_gradient(
             loss, delta, fisher = half_deviance_derivatives(
                 family, fpower, link, lpower, pair, y[i], eta
             )
+            if has_terms:
+                loss += y_terms[i]
             w = sample_weight[i] if weighted else 1.0
             chunk_loss += w * loss
             g = w * delta

@@ -329,7 +329,7 @@ class GLMProblem(Problem):
                  intercept_penalty=(0.0, 0.0), precondition=True):  # fmt: skip
         self.loss = loss
         self.y, self.offset = y, offset
-        self._constant = [None]  # loss.loss_constant, found once and shared by every copy
+        self._y_terms = [None]  # loss.y_terms(y), found once and shared by every copy
         # keep the per-sample gradient of the last evaluation (dense C-ordered X only)
         self.keeps_sample_gradient = False
         self._sample_gradient = None  # (kernel parameters, per-sample gradient) kept
@@ -358,19 +358,19 @@ class GLMProblem(Problem):
 
     def _loss_gradient(self, coef, intercept, curvature):
         deltas = np.empty(self.X.shape[0]) if self.keeps_sample_gradient else None
-        # the loss without its terms in y alone, whose sum is added once known
         loss, grad, hess = self.loss.loss_gradient(
             self.X, self.y, coef[0], float(intercept[0]), self.sample_weight, self.offset,
-            curvature, shift=self.scaling.shift, relative=True, sample_gradient=deltas,
+            curvature, shift=self.scaling.shift, y_terms=self._terms(), sample_gradient=deltas,
         )  # fmt: skip
         if deltas is not None:
             self._sample_gradient = (_key(coef, intercept), deltas)
-        return loss + self._loss_constant(), grad[None, :], hess
+        return loss, grad[None, :], hess
 
-    def _loss_constant(self):
-        if self._constant[0] is None:
-            self._constant[0] = self.loss.loss_constant(self.y, self.sample_weight)
-        return self._constant[0]
+    def _terms(self):
+        """``loss.y_terms(y)``: the loss's terms in y alone, computed once (or None)."""
+        if self._y_terms[0] is None and self.loss.has_relative:
+            self._y_terms[0] = self.loss.y_terms(self.y)
+        return self._y_terms[0]
 
     def _raw_hessian(self, hess_weights):
         return weighted_gram(self.X, hess_weights, self.scaling.shift)
@@ -387,7 +387,7 @@ class GLMProblem(Problem):
             eta += self.offset
         y = np.asarray(self.y, dtype=np.float64)
         w = None if self.sample_weight is None else np.asarray(self.sample_weight, np.float64)
-        return self.loss.pointwise(y, eta, w, relative=True)[1]
+        return self.loss.pointwise(y, eta, w, y_terms=self._terms())[1]
 
     def linear_predictor(self, theta):
         """``eta`` at ``theta`` (offset included)."""
