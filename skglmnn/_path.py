@@ -303,7 +303,7 @@ class _Batches:
     """
 
     # points per check: at most MAX_POINTS, and D at most MEMORY_SHARE of X's memory
-    MAX_POINTS = 16
+    MAX_POINTS = 32
     MEMORY_SHARE = 0.25
     ROUNDS = 3  # tries at a batch, each with the columns the last check found breaking
     SLOPE_SAFETY = 2.0  # the slope assumed for a column: this times the one measured
