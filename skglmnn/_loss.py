@@ -43,7 +43,7 @@ _HESSIAN_BLOCK_BYTES = 2**20
 _FEW_COLUMNS = 8  # up to this many columns a block is gathered transposed (``_weighted_gram``)
 ROW_WORK = 8  # a row's pointwise formulas cost about as much as 8 elements of X
 # the pairs whose loss the solvers evaluate without its terms in y alone
-_RELATIVE_PAIRS = (C.POISSON_LOG, C.GAMMA_LOG, C.TWEEDIE_LOG, C.NEGATIVE_BINOMIAL_LOG)
+_RELATIVE_PAIRS = (C.POISSON_LOG, C.GAMMA_LOG, C.TWEEDIE_LOG)
 
 
 class GLMLoss:
@@ -70,14 +70,14 @@ class GLMLoss:
         return f.code, float(f.power), k.code, float(k.power), self.pair
 
     def y_terms(self, y):
-        """The terms of each sample's loss in y alone, or None for pairs without them.
+        """What each sample's loss computes from y alone (``log y``; Tweedie's
+        ``y^(2-p)`` term), or None for the pairs that have no such shortcut.
 
-        Passed back to ``loss_gradient`` and ``pointwise`` (``y_terms=``), they let
-        the sweeps take the pair's branch without those terms and add them from
-        this array: the solvers evaluate the loss many times on the same y, and a
-        Poisson sample then costs one exponential instead of an exponential and a
-        logarithm (3x faster sweeps over a few columns, measured here); each
-        sample's loss is still summed whole, so F keeps its digits.
+        Passed back to ``loss_gradient`` and ``pointwise`` (``y_terms=``), they are
+        read instead of computed: the solvers evaluate the loss many times on the
+        same y, and a Poisson sample then costs one exponential instead of an
+        exponential and a logarithm (3x faster sweeps over a few columns,
+        measured here), with the same arithmetic otherwise -- the same digits.
         """
         if not self.has_relative:
             return None
@@ -257,15 +257,17 @@ def _weighted_gram(X, weights, shift, columns=None):
     space = scratch("gram", rows * (p + 1))
     for start in range(0, n, rows):
         m = min(rows, n - start)
+        w = weights[start : start + m]
         root = space[rows * p : rows * p + m]
-        np.maximum(weights[start : start + m], 0, out=root)
+        np.maximum(w, 0, out=root)
         np.sqrt(root, out=root)
         source = X[start : start + m]
         if few:
             block = space[: p * m].reshape(p, m)
             for k, j in enumerate(range(p) if columns is None else columns):
                 np.subtract(source[:, j], shift[k] if centred else 0.0, out=block[k])
-                block[k] *= root
+            colsum += block @ w
+            block *= root
             block = block.T  # (m, p), Fortran-ordered
         else:
             block = space[: m * p].reshape(m, p)
@@ -275,12 +277,12 @@ def _weighted_gram(X, weights, shift, columns=None):
                 block[...] = np.take(source, columns, axis=1)
             if centred:
                 block -= shift
+            colsum += w @ block
             block *= root[:, None]
         # a Fortran-ordered block: BLAS reads it in place (trans=1 on a C-ordered
         # one made the wrapper copy it first, 2-3x slower)
         upper += (blas.dsyrk(1.0, block, trans=1) if few
                   else blas.dsyrk(1.0, block.T, trans=0))  # fmt: skip
-        colsum += root @ block  # sum_i sqrt(w_i) sqrt(w_i) (x_i - c)
     return upper, colsum
 
 

@@ -46,6 +46,7 @@ class Path:
     mean_half_deviance : ndarray of shape (n_alphas,)
         The data part of the objective (training deviance / (2 sum w)).
     n_iter : ndarray of shape (n_alphas,)
+        Newton steps per point, a predicted start (``_Predictor``) counting as one.
     converged : ndarray of bool, shape (n_alphas,)
     """
 
@@ -188,6 +189,7 @@ def _fit_path(problem, alphas, l1_ratio, solver, max_iter, tol, theta_start, sto
             chosen = choose_solver(point, solver)
             start = predictor.start(point, theta) if chosen == "cd" and k > 0 else theta
             result = SOLVERS[chosen](point, start, max_iter, tol, 0)
+            result.n_iter += predictor.stepped  # the predicted start is a Newton step too
             predictor.solved(result.theta)
             theta, previous = result.theta, point
             coef, intercept = point.to_original(theta)
@@ -231,6 +233,11 @@ class _Predictor:
         self.tol = tol
         self.error = None  # theta_k - z_k of the last point, internal coordinates
         self.z = None  # the step of the point being solved
+
+    @property
+    def stepped(self):
+        """1 if the last start was a predicted step, else 0 (for iteration counts)."""
+        return int(self.z is not None)
 
     def forget(self):
         """The internal coordinates changed: the last error no longer applies."""
@@ -411,6 +418,7 @@ class _Batches:
             start = predictor.start(restricted, theta[index], index)
             result = cd._cd_solve(restricted, start, self.max_iter, self.tol, 0,
                                   restricted.l1_weights)  # fmt: skip
+            result.n_iter += predictor.stepped
             theta = np.zeros_like(theta)
             theta[index] = result.theta
             predictor.solved(result.theta, theta)

@@ -43,12 +43,6 @@ GAMMA_INVERSE = 4
 INVERSE_GAUSSIAN_INVERSE_SQUARED = 5
 TWEEDIE_LOG = 6
 NEGATIVE_BINOMIAL_LOG = 7
-# A fused pair's code plus RELATIVE: the same pair with the terms of the loss that
-# depend on y alone left out (y log y, log y, y^(2-p)); the sweeps add them back
-# from an array computed once per problem (``y_terms``) instead of computing a
-# logarithm or a power per sample and evaluation.  The log-link pairs have it;
-# the derivatives are the pair's own.
-RELATIVE = 32
 
 # Network-only codes.  RELU is an activation that inverts no link (hidden layers
 # only); SOFTMAX marks a multinomial output layer of K units.

@@ -51,13 +51,7 @@ def fused_half_deviance_derivatives(pair, fpower, y, eta):
     tweedie(p) / log         mu^(2-p) - y mu^(1-p)        mu^(2-p)
     neg. binomial(a) / log   (mu - y) / (1 + a mu)        mu / (1 + a mu)
     =======================  ===========================  ==================
-
-    ``pair + C.RELATIVE`` (the log-link pairs): the loss without its terms in
-    y alone, ``fill_y_terms`` below; the derivatives unchanged.
     """
-    relative = pair >= C.RELATIVE
-    if relative:
-        pair -= C.RELATIVE
     if pair == C.NORMAL_IDENTITY:
         r = eta - y
         return 0.5 * r * r, r, 1.0
@@ -76,16 +70,12 @@ def fused_half_deviance_derivatives(pair, fpower, y, eta):
         return entropy + softplus - y * eta, mu - y, e / ((1.0 + e) * (1.0 + e))
     if pair == C.POISSON_LOG:
         mu = math.exp(eta)
-        if relative:
-            return mu - y * eta, mu - y, mu
         loss = mu
         if y > 0.0:
             loss += y * (math.log(y) - eta) - y
         return loss, mu - y, mu
     if pair == C.GAMMA_LOG:
         y_over_mu = y * math.exp(-eta)
-        if relative:
-            return eta + y_over_mu, 1.0 - y_over_mu, 1.0
         return eta - math.log(y) + y_over_mu - 1.0, 1.0 - y_over_mu, 1.0
     if pair == C.GAMMA_INVERSE:
         if not eta > 0.0:
@@ -103,20 +93,18 @@ def fused_half_deviance_derivatives(pair, fpower, y, eta):
         m1 = math.exp((1.0 - p) * eta)  # mu^(1-p)
         m2 = m1 * math.exp(eta)  # mu^(2-p)
         first = 0.0
-        if y > 0.0 and not relative:
+        if y > 0.0:
             first = y ** (2.0 - p) / ((1.0 - p) * (2.0 - p))
         loss = first - y * m1 / (1.0 - p) + m2 / (2.0 - p)
         return loss, m2 - y * m1, m2
     if pair == C.NEGATIVE_BINOMIAL_LOG:
         a = fpower
         mu = math.exp(eta)
-        scale = 1.0 / (1.0 + a * mu)
-        if relative:
-            return (y + 1.0 / a) * math.log1p(a * mu) - y * eta, (mu - y) * scale, mu * scale
         first = 0.0
         if y > 0.0:
             first = y * (math.log(y) - eta)
         loss = first - (y + 1.0 / a) * (math.log1p(a * y) - math.log1p(a * mu))
+        scale = 1.0 / (1.0 + a * mu)
         return loss, (mu - y) * scale, mu * scale
     return math.nan, math.nan, math.nan
 
@@ -146,6 +134,29 @@ def half_deviance_derivatives(family, fpower, link, lpower, pair, y, eta):
     return general_half_deviance_derivatives(family, fpower, link, lpower, y, eta)
 
 
+@scalar_kernel
+def stored_half_deviance_derivatives(pair, fpower, y, eta, stored):
+    """``fused_half_deviance_derivatives`` for the pairs of ``fill_y_terms``, with the
+    sample's transcendental of y alone read from ``stored`` instead of computed: the
+    same arithmetic, one exponential per sample and no logarithm or power."""
+    if pair == C.POISSON_LOG:
+        mu = math.exp(eta)
+        loss = mu
+        if y > 0.0:
+            loss += y * (stored - eta) - y
+        return loss, mu - y, mu
+    if pair == C.GAMMA_LOG:
+        y_over_mu = y * math.exp(-eta)
+        return eta - stored + y_over_mu - 1.0, 1.0 - y_over_mu, 1.0
+    if pair == C.TWEEDIE_LOG:
+        p = fpower
+        m1 = math.exp((1.0 - p) * eta)  # mu^(1-p)
+        m2 = m1 * math.exp(eta)  # mu^(2-p)
+        loss = stored - y * m1 / (1.0 - p) + m2 / (2.0 - p)
+        return loss, m2 - y * m1, m2
+    return math.nan, math.nan, math.nan
+
+
 @loop_kernel
 def pointwise_loss_gradient_hessian(
     family, fpower, link, lpower, pair, y, eta, sample_weight, grad_out, hess_out, y_terms
@@ -154,21 +165,22 @@ def pointwise_loss_gradient_hessian(
 
     A length-0 ``sample_weight`` means unit weights; a length-0 ``grad_out`` or
     ``hess_out`` is not written (loss only, or no Hessian).  ``y_terms`` of length
-    n (``fill_y_terms``) takes the pair's relative branch and adds them per sample.
+    n (``fill_y_terms``) are read instead of computed (its pairs only).
     """
     weighted = sample_weight.shape[0] > 0
     want_grad = grad_out.shape[0] > 0
     want_hess = hess_out.shape[0] > 0
     has_terms = y_terms.shape[0] > 0
-    if has_terms:
-        pair += C.RELATIVE
     total = 0.0
     for i in range(y.shape[0]):
-        loss, delta, fisher = half_deviance_derivatives(
-            family, fpower, link, lpower, pair, y[i], eta[i]
-        )
         if has_terms:
-            loss += y_terms[i]
+            loss, delta, fisher = stored_half_deviance_derivatives(
+                pair, fpower, y[i], eta[i], y_terms[i]
+            )
+        else:
+            loss, delta, fisher = half_deviance_derivatives(
+                family, fpower, link, lpower, pair, y[i], eta[i]
+            )
         w = sample_weight[i] if weighted else 1.0
         total += w * loss
         if want_grad:
@@ -180,26 +192,17 @@ def pointwise_loss_gradient_hessian(
 
 @loop_kernel
 def fill_y_terms(pair, fpower, y, out):
-    """``out[i]``: the terms of sample i's loss in ``y_i`` alone, which ``pair + C.RELATIVE``
-    leaves out (the log-link pairs; the full loss is the relative one plus this).
-
-    ======================  =======================================
-    poisson / log           y log y - y
-    gamma / log             -log y - 1
-    tweedie(p) / log        y^(2-p) / ((1-p)(2-p))  (0 at y = 0)
-    neg. binomial(a) / log  y log y - (y + 1/a) log(1 + a y)
-    ======================  =======================================
-    """
+    """``out[i]``: what sample i's loss computes from ``y_i`` alone, for
+    ``stored_half_deviance_derivatives`` -- ``log y`` (poisson / log, 0 at y = 0;
+    gamma / log), ``y^(2-p) / ((1-p)(2-p))`` (tweedie(p) / log, 0 at y = 0)."""
     for i in range(y.shape[0]):
         v = y[i]
         if pair == C.POISSON_LOG:
-            out[i] = xlogy(v, v) - v
+            out[i] = math.log(v) if v > 0.0 else 0.0
         elif pair == C.GAMMA_LOG:
-            out[i] = -math.log(v) - 1.0
+            out[i] = math.log(v)
         elif pair == C.TWEEDIE_LOG:
             out[i] = v ** (2.0 - fpower) / ((1.0 - fpower) * (2.0 - fpower)) if v > 0.0 else 0.0
-        elif pair == C.NEGATIVE_BINOMIAL_LOG:
-            out[i] = xlogy(v, v) - (v + 1.0 / fpower) * math.log1p(fpower * v)
         else:
             out[i] = math.nan
 
@@ -245,7 +248,7 @@ def dense_loss_gradient(
     ``grad_out[p] = sum(w * delta)``
     (the intercept) and, if they have length n, ``hess_out = w * fisher`` and
     ``delta_out = w * delta`` (the per-sample gradient); ``y_terms`` of length n
-    (``fill_y_terms``) takes the pair's relative branch and adds them.  Each row
+    (``fill_y_terms``; its pairs only) are read instead of computed.  Each row
     of X is read from memory once: the dot product and the gradient update use
     it while it is in cache, which halves the memory traffic of
     ``X @ coef`` followed by ``X.T @ g``.  Blocks of rows run in parallel, each
@@ -263,8 +266,6 @@ def dense_loss_gradient(
     want_hess = hess_out.shape[0] > 0
     want_delta = delta_out.shape[0] > 0
     has_terms = y_terms.shape[0] > 0
-    if has_terms:
-        pair += C.RELATIVE
     c = np.zeros(p)
     if centred:
         c[:] = shift
@@ -280,11 +281,14 @@ def dense_loss_gradient(
                 eta += offset[i]
             for j in range(p):
                 eta += (X[i, j] - c[j]) * coef[j]
-            loss, delta, fisher = half_deviance_derivatives(
-                family, fpower, link, lpower, pair, y[i], eta
-            )
             if has_terms:
-                loss += y_terms[i]
+                loss, delta, fisher = stored_half_deviance_derivatives(
+                    pair, fpower, y[i], eta, y_terms[i]
+                )
+            else:
+                loss, delta, fisher = half_deviance_derivatives(
+                    family, fpower, link, lpower, pair, y[i], eta
+                )
             w = sample_weight[i] if weighted else 1.0
             block_loss += w * loss
             g = w * delta
@@ -317,8 +321,6 @@ def csr_loss_gradient(
     has_offset = offset.shape[0] > 0
     want_hess = hess_out.shape[0] > 0
     has_terms = y_terms.shape[0] > 0
-    if has_terms:
-        pair += C.RELATIVE
     partial = np.zeros((n_chunks, p + 1))
     losses = np.zeros(n_chunks)
     for c in prange(n_chunks):
@@ -330,11 +332,14 @@ def csr_loss_gradient(
                 eta += offset[i]
             for k in range(indptr[i], indptr[i + 1]):
                 eta += data[k] * coef[indices[k]]
-            loss, delta, fisher = half_deviance_derivatives(
-                family, fpower, link, lpower, pair, y[i], eta
-            )
             if has_terms:
-                loss += y_terms[i]
+                loss, delta, fisher = stored_half_deviance_derivatives(
+                    pair, fpower, y[i], eta, y_terms[i]
+                )
+            else:
+                loss, delta, fisher = half_deviance_derivatives(
+                    family, fpower, link, lpower, pair, y[i], eta
+                )
             w = sample_weight[i] if weighted else 1.0
             chunk_loss += w * loss
             g = w * delta
