@@ -25,7 +25,7 @@ import scipy.sparse as sp
 from scipy.linalg import blas
 
 from ._kernels import codes as C
-from ._kernels._jit import ready, run, thread_count
+from ._kernels._jit import is_compiled, ready, run, thread_count
 from ._kernels.multinomial import dense_multinomial_loss_gradient, multinomial_loss_gradient
 from ._kernels.pointwise import (
     csr_loss_gradient,
@@ -34,6 +34,7 @@ from ._kernels.pointwise import (
     pointwise_loss,
     pointwise_loss_gradient_hessian,
 )
+from ._kernels.scaling import small_gram
 from ._threads import parallel_row_blocks, scratch, split_rows
 
 # X^T W X runs over blocks of rows of about this many bytes: the scaled copy of a
@@ -41,6 +42,7 @@ from ._threads import parallel_row_blocks, scratch, split_rows
 # run at full speed and for Python's per-block overhead to vanish.
 _HESSIAN_BLOCK_BYTES = 2**20
 _FEW_COLUMNS = 8  # up to this many columns a block is gathered transposed (``_weighted_gram``)
+_SMALL_GRAM = 16  # up to this many columns of all of X, one compiled pass (``small_gram``)
 ROW_WORK = 8  # a row's pointwise formulas cost about as much as 8 elements of X
 # the pairs whose loss the solvers evaluate without its terms in y alone
 _RELATIVE_PAIRS = (C.POISSON_LOG, C.GAMMA_LOG, C.TWEEDIE_LOG)
@@ -250,6 +252,11 @@ def _weighted_gram(X, weights, shift, columns=None):
     n, p = X.shape[0], (X.shape[1] if columns is None else len(columns))
     upper = np.zeros((p, p))
     colsum = np.zeros(p)
+    if columns is None and p <= _SMALL_GRAM and is_compiled():  # never compiles for it
+        shift = np.broadcast_to(np.asarray(shift, dtype=np.float64), (p,))
+        run(0, small_gram, X, np.asarray(weights, dtype=np.float64), np.ascontiguousarray(shift),
+            upper, colsum)  # fmt: skip
+        return upper, colsum
     centred = np.any(shift != 0)
     few = p <= _FEW_COLUMNS
     # blocks of about _HESSIAN_BLOCK_BYTES of what BLAS works on (the chosen columns)

@@ -426,3 +426,27 @@ def test_centred_products_keep_the_digits_of_columns_far_from_zero(dtype):
     bound = np.abs(Z).T @ np.abs(D)  # what rounding is relative to
     assert np.all(np.abs(product - expected) <= 1e-13 * bound)
     np.testing.assert_allclose(sums, D.sum(axis=0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("width", [1, 5, 15])
+def test_the_gram_matrix_of_a_few_columns_equals_numpy(width, dtype):
+    """``weighted_gram`` of a few whole columns (one compiled pass, ``small_gram``) and of
+    the same columns chosen (row blocks through BLAS) equal the centred float64 product,
+    on a year, an income, a rate of 1e-3, a dummy and a count, over rows that are not a
+    whole number of blocks."""
+    from skglmnn._kernels._jit import compile_kernels
+    from skglmnn._loss import weighted_gram
+
+    compile_kernels()
+    rng = np.random.default_rng(17)
+    X = np.column_stack([_real_shaped_columns(3001, rng)] * 3)[:, :width].astype(dtype)
+    w = rng.uniform(0.0, 2.0, 3001)
+    w[::7] = 0.0  # held-out rows of a fold
+    shift = X.astype(np.float64).mean(axis=0)
+    Z = np.column_stack([X.astype(np.float64) - shift, np.ones(3001)])
+    expected = Z.T @ (w[:, None] * Z)
+    scale = np.sqrt(np.outer(np.diag(expected), np.diag(expected)))
+    for got in (weighted_gram(np.ascontiguousarray(X), w, shift),
+                weighted_gram(X, w, shift, np.arange(width))):  # fmt: skip
+        assert np.all(np.abs(got - expected) <= 1e-12 * scale)
