@@ -272,7 +272,10 @@ def _weighted_gram(X, weights, shift, columns=None):
         if few:
             block = space[: p * m].reshape(p, m)
             for k, j in enumerate(range(p) if columns is None else columns):
-                np.subtract(source[:, j], shift[k] if centred else 0.0, out=block[k])
+                # in float64 (a float32 column minus a float64 scalar is float32 in
+                # NumPy 1.x)
+                np.subtract(source[:, j], shift[k] if centred else 0.0, out=block[k],
+                            dtype=np.float64)
             colsum += block @ w
             block *= root
             block = block.T  # (m, p), Fortran-ordered
