@@ -354,13 +354,28 @@ def _copies_columns(problem):
 
 
 class _ColumnCopy:
-    """Columns of X copied for ``_reduced_cd_solve``, kept in ``problem._shared``."""
+    """Columns of X copied for ``_reduced_cd_solve``, kept in ``problem._shared``.
+
+    The copy is C-ordered (the fused sweeps read it) and lives at the start of one
+    buffer per problem, ``COPY_SHARE`` of X's columns long, which every later copy
+    reuses: a path's copies grow as columns enter, and fresh memory for each cost
+    its page faults again (23 ms for 25 columns of 100k rows, measured here).  The
+    buffer's untouched pages are never faulted in.  Writing a new copy overwrites
+    the last one, which nothing uses any more.
+    """
 
     def __init__(self, problem, columns):
         self.columns = columns
         self.mask = np.zeros(problem.n_features, dtype=bool)
         self.mask[columns] = True
-        self.X = np.take(problem.X, columns, axis=1)  # C-ordered: the fused sweeps read it
+        n, size = problem.X.shape[0], problem.X.shape[0] * columns.size
+        buffer = problem._shared.get("copy_buffer")
+        if buffer is None or buffer.size < size or buffer.dtype != problem.X.dtype:
+            buffer = problem._shared["copy_buffer"] = None  # the old one goes first
+            capacity = max(size, n * int(COPY_SHARE * problem.n_features))
+            buffer = problem._shared["copy_buffer"] = np.empty(capacity, problem.X.dtype)
+        self.X = buffer[:size].reshape(n, columns.size)
+        np.take(problem.X, columns, axis=1, out=self.X, mode="clip")
         self.parent_scaling = self.scaling = self.shared = None
 
     def problem(self, problem):
