@@ -170,17 +170,11 @@ def pointwise_loss_gradient_hessian(
     weighted = sample_weight.shape[0] > 0
     want_grad = grad_out.shape[0] > 0
     want_hess = hess_out.shape[0] > 0
-    has_terms = y_terms.shape[0] > 0
     total = 0.0
     for i in range(y.shape[0]):
-        if has_terms:
-            loss, delta, fisher = stored_half_deviance_derivatives(
-                pair, fpower, y[i], eta[i], y_terms[i]
-            )
-        else:
-            loss, delta, fisher = half_deviance_derivatives(
-                family, fpower, link, lpower, pair, y[i], eta[i]
-            )
+        loss, delta, fisher = sample_derivatives(
+            family, fpower, link, lpower, pair, y[i], eta[i], y_terms, i
+        )
         w = sample_weight[i] if weighted else 1.0
         total += w * loss
         if want_grad:
@@ -188,6 +182,15 @@ def pointwise_loss_gradient_hessian(
         if want_hess:
             hess_out[i] = w * fisher
     return total
+
+
+@scalar_kernel
+def sample_derivatives(family, fpower, link, lpower, pair, y, eta, y_terms, i):
+    """``(loss, delta, fisher)`` of sample ``i``: ``y_terms[i]`` read when ``y_terms`` is
+    given (``fill_y_terms``), else ``half_deviance_derivatives``."""
+    if y_terms.shape[0] > 0:
+        return stored_half_deviance_derivatives(pair, fpower, y, eta, y_terms[i])
+    return half_deviance_derivatives(family, fpower, link, lpower, pair, y, eta)
 
 
 @loop_kernel
@@ -265,7 +268,6 @@ def dense_loss_gradient(
     centred = shift.shape[0] > 0
     want_hess = hess_out.shape[0] > 0
     want_delta = delta_out.shape[0] > 0
-    has_terms = y_terms.shape[0] > 0
     c = np.zeros(p)
     if centred:
         c[:] = shift
@@ -281,14 +283,9 @@ def dense_loss_gradient(
                 eta += offset[i]
             for j in range(p):
                 eta += (X[i, j] - c[j]) * coef[j]
-            if has_terms:
-                loss, delta, fisher = stored_half_deviance_derivatives(
-                    pair, fpower, y[i], eta, y_terms[i]
-                )
-            else:
-                loss, delta, fisher = half_deviance_derivatives(
-                    family, fpower, link, lpower, pair, y[i], eta
-                )
+            loss, delta, fisher = sample_derivatives(
+                family, fpower, link, lpower, pair, y[i], eta, y_terms, i
+            )
             w = sample_weight[i] if weighted else 1.0
             block_loss += w * loss
             g = w * delta
@@ -320,7 +317,6 @@ def csr_loss_gradient(
     weighted = sample_weight.shape[0] > 0
     has_offset = offset.shape[0] > 0
     want_hess = hess_out.shape[0] > 0
-    has_terms = y_terms.shape[0] > 0
     partial = np.zeros((n_chunks, p + 1))
     losses = np.zeros(n_chunks)
     for c in prange(n_chunks):
@@ -332,14 +328,9 @@ def csr_loss_gradient(
                 eta += offset[i]
             for k in range(indptr[i], indptr[i + 1]):
                 eta += data[k] * coef[indices[k]]
-            if has_terms:
-                loss, delta, fisher = stored_half_deviance_derivatives(
-                    pair, fpower, y[i], eta, y_terms[i]
-                )
-            else:
-                loss, delta, fisher = half_deviance_derivatives(
-                    family, fpower, link, lpower, pair, y[i], eta
-                )
+            loss, delta, fisher = sample_derivatives(
+                family, fpower, link, lpower, pair, y[i], eta, y_terms, i
+            )
             w = sample_weight[i] if weighted else 1.0
             chunk_loss += w * loss
             g = w * delta
