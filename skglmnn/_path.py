@@ -187,7 +187,8 @@ def _fit_path(problem, alphas, l1_ratio, solver, max_iter, tol, theta_start, sto
                 predictor.forget()
             # else theta as it is: the last evaluation there is reused (Problem.with_penalty)
             chosen = choose_solver(point, solver)
-            start = predictor.start(point, theta) if chosen == "cd" and k > 0 else theta
+            start = (predictor.start(point, theta) if chosen == "cd" and k > 0
+                     else predictor.unpredicted(theta))  # fmt: skip
             result = SOLVERS[chosen](point, start, max_iter, tol, 0)
             result.n_iter += predictor.stepped  # the predicted start is a Newton step too
             predictor.solved(result.theta)
@@ -217,16 +218,19 @@ class _Predictor:
     The cd solver's first iteration from the last solution ``theta_k`` would
     solve the quadratic model there with the new penalty and evaluate the
     result ``z`` -- the path's tangent, off by O(step^2) in the penalty; a
-    second iteration is then the rule (measured: optimality 1e-5 after the
-    first, on a tol of 1e-6).  That error changes slowly along the path, so the
-    one the same step made at the last point, ``theta_k - z_k``, is added to
-    ``z`` (where ``z`` is non-zero and keeps its sign): the solve then starts
-    O(step^3) from the solution, usually within the tolerance already (0.4-6e-7
-    measured, iid and real-shaped columns), and ends after the one evaluation
-    that checks it.  The problem's kept Hessian (``cd._Curvature``) serves the
-    step, so predicting costs no pass over X.  Lasso paths and the cd solver
-    only: where the L2 part changes the columns' internal scales from point to
-    point the correction is forgotten and the start is ``z`` alone.
+    second iteration is then the rule.  That error changes slowly along the
+    path, so the one the same step made at the last point, ``theta_k - z_k``,
+    is added to ``z`` (where ``z`` is non-zero and keeps its sign): the start is
+    then O(step^3) from the solution.  Measured on 100k x 100 Poisson lasso
+    paths (100 points to 1e-3 of alpha_max): in the second half the optimality
+    measure at the start is 3-6e-7 against 1e-6 to 1e-5 at ``z``, within a
+    tolerance of 1e-6, so those solves end after the one evaluation that checks
+    the start; where alpha is large it is about 7x below ``z``'s (the measure is
+    absolute, the steps in alpha large).  The problem's kept Hessian
+    (``cd._Curvature``) serves the step, so predicting costs no pass over X.
+    Lasso paths and the cd solver only: where the L2 part changes the columns'
+    internal scales from point to point the correction is forgotten and the
+    start is ``z`` alone.
     """
 
     def __init__(self, tol):
@@ -238,6 +242,11 @@ class _Predictor:
     def stepped(self):
         """1 if the last start was a predicted step, else 0 (for iteration counts)."""
         return int(self.z is not None)
+
+    def unpredicted(self, theta):
+        """``theta`` itself as the start (no prediction made)."""
+        self.z = None
+        return theta
 
     def forget(self):
         """The internal coordinates changed: the last error no longer applies."""
