@@ -44,8 +44,8 @@ _HESSIAN_BLOCK_BYTES = 2**20
 _FEW_COLUMNS = 8  # up to this many columns a block is gathered transposed (``_weighted_gram``)
 _SMALL_GRAM = 16  # up to this many columns of all of X, one compiled pass (``small_gram``)
 ROW_WORK = 8  # a row's pointwise formulas cost about as much as 8 elements of X
-# the pairs whose loss the solvers evaluate without its terms in y alone
-_RELATIVE_PAIRS = (C.POISSON_LOG, C.GAMMA_LOG, C.TWEEDIE_LOG)
+# the pairs whose sweeps can read their transcendentals of y from ``GLMLoss.y_terms``
+_Y_TERM_PAIRS = (C.POISSON_LOG, C.GAMMA_LOG, C.TWEEDIE_LOG)
 
 
 class GLMLoss:
@@ -63,7 +63,7 @@ class GLMLoss:
         self.pair = family.fused_pair(link)
         # normal family, identity link: Fisher weights 1, so the Hessian is X^T W X always
         self.constant_fisher = self.pair == C.NORMAL_IDENTITY
-        self.has_relative = self.pair in _RELATIVE_PAIRS
+        self.has_y_terms = self.pair in _Y_TERM_PAIRS
 
     @property
     def codes(self):
@@ -81,7 +81,7 @@ class GLMLoss:
         exponential and a logarithm (3x faster sweeps over a few columns,
         measured here), with the same arithmetic otherwise -- the same digits.
         """
-        if not self.has_relative:
+        if not self.has_y_terms:
             return None
         y = np.ascontiguousarray(y, dtype=np.float64)
         out = np.empty(y.size)

@@ -341,11 +341,11 @@ def test_matvec_of_a_float32_design_is_the_float64_product(threads):
         numba.set_num_threads(before)
 
 
-RELATIVE_SPECS = [("poisson", "log"), ("gamma", "log"), ("tweedie(1.5)", "log"),
+Y_TERM_SPECS = [("poisson", "log"), ("gamma", "log"), ("tweedie(1.5)", "log"),
                   ("tweedie(1.2)", "log")]  # fmt: skip
 
 
-@pytest.mark.parametrize("spec", RELATIVE_SPECS)
+@pytest.mark.parametrize("spec", Y_TERM_SPECS)
 def test_the_loss_from_y_terms_is_the_loss(spec):
     """The loss with its transcendentals of y alone read from ``y_terms`` (what the solvers
     evaluate) is the unit-deviance sum written with SciPy and, being the same arithmetic,

@@ -367,8 +367,8 @@ class GLMProblem(Problem):
         return loss, grad[None, :], hess
 
     def _terms(self):
-        """``loss.y_terms(y)``: the loss's terms in y alone, computed once (or None)."""
-        if self._y_terms[0] is None and self.loss.has_relative:
+        """``loss.y_terms(y)``: what the loss computes from y alone, made once (or None)."""
+        if self._y_terms[0] is None and self.loss.has_y_terms:
             self._y_terms[0] = self.loss.y_terms(self.y)
         return self._y_terms[0]
 
