@@ -131,7 +131,7 @@ class GLMLoss:
         loss = run(
             ROW_WORK * y.size, pointwise_loss_gradient_hessian,
             *self.codes, y, eta, _or_empty(sample_weight, y.dtype), grad, hess,
-            _or_empty(y_terms, np.float64),
+            y_terms,
         )  # fmt: skip
         return loss, grad, (hess if hessian else None)
 
@@ -174,7 +174,7 @@ class GLMLoss:
                 0, csr_loss_gradient, X.indptr, X.indices, X.data, X.shape[1],
                 y, _or_empty(sample_weight, y.dtype), _or_empty(offset, y.dtype),
                 np.ascontiguousarray(coef, dtype=np.float64), float(intercept),
-                *self.codes, 4 * thread_count(), grad, hess, _or_empty(y_terms, np.float64),
+                *self.codes, 4 * thread_count(), grad, hess, y_terms,
             )  # fmt: skip
             return loss, grad, (hess if hessian else None)
         if sample_gradient is not None and not (isinstance(X, np.ndarray)
@@ -188,7 +188,7 @@ class GLMLoss:
                 X, y, _or_empty(sample_weight, y.dtype), _or_empty(offset, y.dtype),
                 np.ascontiguousarray(coef, dtype=np.float64), float(intercept),
                 _or_empty(shift, np.float64), *self.codes, grad, hess,
-                _or_empty(sample_gradient, np.float64), _or_empty(y_terms, np.float64),
+                _or_empty(sample_gradient, np.float64), y_terms,
             )  # fmt: skip
             return loss, grad, (hess if hessian else None)
         centre = 0.0 if shift is None else float(coef @ shift)

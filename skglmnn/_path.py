@@ -18,6 +18,7 @@ from sklearn.exceptions import ConvergenceWarning
 from ._loss import centred_rmatmat
 from ._solvers import SOLVERS, cd, choose_solver
 from ._solvers._problem import pseudo_gradient
+from ._solvers._scaling import dense_moments
 from ._threads import single_threaded_blas
 
 # glmnet's path rules: with an L1 ratio below this, alpha_max is taken as for
@@ -337,6 +338,7 @@ class _Batches:
         self.forced = np.zeros(p, dtype=bool)  # columns a check found breaking their conditions
         self.D = None
         self.last = None  # the last restricted problem solved
+        self.anchors = _Anchors(problem)  # bounds that spare reads of X
 
     @classmethod
     def for_path(cls, problem, alphas, l1_ratio, solver, max_iter, tol):
@@ -439,28 +441,153 @@ class _Batches:
         return solved
 
     def _check(self, solved, copy):
-        """The points of ``solved`` up to the first whose optimality on all of X fails."""
+        """The points of ``solved`` up to the first whose optimality on all of X fails.
+
+        Leading points whose conditions the anchors' bounds prove (``_Anchors``) are
+        taken without reading X; the rest are checked by one read of X, which also
+        gives the anchors their next members.
+        """
         problem, p = self.problem, self.problem.n_features
-        raw, sums = centred_rmatmat(problem.X, self.D[:, : len(solved)], problem.scaling.shift)
-        raw /= problem.weight_sum
-        taken = []
+        taken, raw_last = [], None
         for m, (point, theta, result, error) in enumerate(solved):
-            grad = raw[:, m] / point.scaling.scale
-            if point.fit_intercept:
-                grad = np.append(grad, sums[m] / problem.weight_sum)
-            grad += point.l2_weights * theta
-            if point.optimality(theta, grad) > self.tol:
-                violated = pseudo_gradient(theta, grad, point.l1_weights)[:p] != 0
-                self.forced = violated & ~copy.mask
-                self.size = max(1, m)
+            approx = self._certified(point, result, copy, self.D[:, m])
+            if approx is None:
                 break
             taken.append((point, theta, result, error))
+            raw_last = approx
         else:
+            m = len(solved)
+        if m < len(solved):  # the rest: one read of X
+            columns = self.D[:, m : len(solved)]
+            raw, sums = centred_rmatmat(problem.X, columns, problem.scaling.shift)
+            raw /= problem.weight_sum
+            self.anchors.add(columns, raw)
+            for i, (point, theta, result, error) in enumerate(solved[m:]):
+                grad = raw[:, i] / point.scaling.scale
+                if point.fit_intercept:
+                    grad = np.append(grad, sums[i] / problem.weight_sum)
+                grad += point.l2_weights * theta
+                if point.optimality(theta, grad) > self.tol:
+                    violated = pseudo_gradient(theta, grad, point.l1_weights)[:p] != 0
+                    self.forced = violated & ~copy.mask
+                    self.size = max(1, m + i)
+                    break
+                taken.append((point, theta, result, error))
+                raw_last = raw[:, i]
+        if len(taken) == len(solved):
             self.forced[:] = False
             self.size = min(self.most, 2 * len(solved))
         if taken:
-            self._update(raw[:, len(taken) - 1], taken[-1][0].l1 / self.l1_ratio)
+            self._update(raw_last, taken[-1][0].l1 / self.l1_ratio)
         return taken
+
+    def _certified(self, point, result, copy, d):
+        """The raw gradient's estimate at a point solved on ``copy`` whose per-sample
+        gradient is ``d``, if the anchors' bounds prove every column outside the copy
+        meets its condition (the copy's own were met by its solve); else None."""
+        if not result.converged:
+            return None
+        approx, bound = self.anchors.bound(d)
+        if approx is None:
+            return None
+        p, out = self.problem.n_features, ~copy.mask
+        largest = (np.abs(approx[out]) + bound[out]) / point.scaling.scale[out]
+        excess = largest - point.l1_weights[:p][out]
+        return approx if float(np.max(excess, initial=0.0)) <= self.tol else None
+
+
+class _Anchors:
+    """Per-sample gradients whose full gradients an exact read of X found, kept to bound
+    the full gradients of others without reading X.
+
+    A point's full gradient in X's units is ``g = (X - c)^T d / W`` (``d`` its
+    per-sample gradient, ``W`` the weight sum).  Given anchors ``D_a`` (n x A)
+    with ``G_a = (X - c)^T D_a / W`` known, any coefficients ``a`` split
+    ``d = D_a a + r``, and exactly ``g = G_a a + (X - c)^T r / W``.  By
+    Cauchy-Schwarz, with the sample weights ``w`` (``r`` is zero where ``w``
+    is, as every per-sample gradient is),
+
+        |(x_j - c_j)^T r| <= sqrt(sum_i w_i (x_ij - c_j)^2) sqrt(sum_i r_i^2 / w_i),
+
+    whose first factor is found once, by a pass over X about ``c``.  ``a`` is the
+    weighted least-squares fit of ``d`` on the anchors: along a path the
+    per-sample gradients move smoothly, so a few anchors leave a residual
+    orders of magnitude below ``d`` and the bound is tight.  Measured on the
+    100-point Poisson lasso path of the real-shaped 100k x 100 table, with one
+    anchor ten points back the bound proved every zero column's condition for
+    the first 80 points, where the copy's columns are a handful.  The bound
+    holds whatever ``a`` is (``r`` is computed from it), so only rounding
+    needs a margin: ``ROUNDING`` times ``n`` units in the last place of the
+    norms involved, far above what the sums in ``G_a`` and ``r`` can lose.
+    """
+
+    SIZE = 4  # anchors kept
+    ROUNDING = 4.0  # units in the last place per row, in the bound's margin
+
+    def __init__(self, problem):
+        n, p = problem.X.shape
+        w = problem.sample_weight
+        self.problem = problem
+        self.inverse_weight = (None if w is None else
+                               np.divide(1.0, w, out=np.zeros(n), where=np.asarray(w) > 0))
+        self.column_norm = None  # found with the first anchors
+        self.margin = self.ROUNDING * max(n, 1) * np.finfo(np.float64).eps
+        self.D = np.empty((n, self.SIZE), order="F")
+        self.G = np.zeros((p, self.SIZE))
+        self.norms = np.zeros(self.SIZE)  # weighted norms of the anchors
+        self.count = 0
+        self.gram = None
+
+    def _column_norms(self):
+        """``sqrt(sum_i w_i (x_ij - c_j)^2) / W`` per column, from one pass over X taken
+        about ``c`` itself (no digits lost to cancellation), with a margin of 1e-6."""
+        problem = self.problem
+        p, shift = problem.n_features, problem.scaling.shift
+        w = problem.sample_weight
+        w = np.empty(0) if w is None else np.asarray(w, dtype=np.float64)
+        centre = np.zeros(p) if shift is None else shift
+        _, _, squares, _ = dense_moments(problem.X, w, centre)
+        return np.sqrt(np.maximum(squares, 0.0)) / problem.weight_sum * (1.0 + 1e-6)
+
+    def _weighted(self, v):
+        """``v / w`` row by row (0 where w is), for vectors and matrices of n rows."""
+        if self.inverse_weight is None:
+            return v
+        return v * (self.inverse_weight if v.ndim == 1 else self.inverse_weight[:, None])
+
+    def add(self, columns, raw):
+        """Take per-sample gradients ``columns`` (n x k) with their exact raw gradients
+        ``raw`` (p x k): up to ``SIZE`` of them, evenly spread, the last always."""
+        if self.column_norm is None:
+            self.column_norm = self._column_norms()
+        k = columns.shape[1]
+        picks = np.unique(np.linspace(0, k - 1, min(k, self.SIZE)).round().astype(int))
+        keep = min(self.count, self.SIZE - picks.size)  # the newest of the old ones
+        if keep:
+            self.D[:, :keep] = self.D[:, self.count - keep : self.count]
+            self.G[:, :keep] = self.G[:, self.count - keep : self.count]
+        self.D[:, keep : keep + picks.size] = columns[:, picks]
+        self.G[:, keep : keep + picks.size] = raw[:, picks]
+        self.count = keep + picks.size
+        A = self.D[:, : self.count]
+        self.gram = A.T @ self._weighted(A)
+        self.norms[: self.count] = np.sqrt(np.maximum(np.diag(self.gram), 0.0))
+
+    def bound(self, d):
+        """``(approx, bound)``: the raw gradient at per-sample gradient ``d`` is within
+        ``bound`` of ``approx`` in every column (None, None without anchors)."""
+        if self.count == 0:
+            return None, None
+        A = self.D[:, : self.count]
+        dw = self._weighted(d)
+        a = np.linalg.lstsq(self.gram, A.T @ dw, rcond=1e-12)[0]
+        r = d - A @ a
+        residual = np.sqrt(float(r @ self._weighted(r)))
+        scale = np.sqrt(float(d @ dw)) + float(np.abs(a) @ self.norms[: self.count])
+        if not (np.isfinite(residual) and np.isfinite(scale)):
+            return None, None
+        approx = self.G[:, : self.count] @ a
+        return approx, self.column_norm * (residual + self.margin * scale)
 
 
 def warn_unconverged(name, paths, tol):

@@ -66,7 +66,7 @@ def run_pointwise(loss, y, eta, w=None, pair=None):
     f, fp, k, kp, fused = loss.codes
     w = np.empty(0, eta.dtype) if w is None else w
     total = pointwise_loss_gradient_hessian(f, fp, k, kp, fused if pair is None else pair,
-                                            y, eta, w, grad, hess, np.empty(0))  # fmt: skip
+                                            y, eta, w, grad, hess, None)  # fmt: skip
     return total, grad, hess
 
 

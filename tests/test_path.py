@@ -236,15 +236,30 @@ def _count_checks(monkeypatch):
     return checks
 
 
+def _count_reads(monkeypatch):
+    """Count the checks' reads of X (``centred_rmatmat``)."""
+    reads = []
+    original = path_module.centred_rmatmat
+
+    def spy(X, D, shift):
+        reads.append(D.shape[1])
+        return original(X, D, shift)
+
+    monkeypatch.setattr(path_module, "centred_rmatmat", spy)
+    return reads
+
+
 @pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
 def test_batched_points_equal_the_path_solved_point_by_point(weighted_path_problem, l1_ratio,
                                                               monkeypatch):  # fmt: skip
     """Points solved in batches on a copy of the columns in play, checked together by one
-    read of X, are the points solved one by one on X: same active sets, same fits."""
-    checks = _count_checks(monkeypatch)
+    read of X or proved by the anchors' bounds without one, are the points solved one by
+    one on X: same active sets, same fits."""
+    checks, reads = _count_checks(monkeypatch), _count_reads(monkeypatch)
     batched = _weighted_path(weighted_path_problem, l1_ratio)
     assert checks and len(checks) < len(batched.alphas) / 2  # batches did the work
     assert sum(taken for _, taken in checks) >= len(batched.alphas) / 2
+    assert len(reads) < len(checks)  # some batches were proved without a read
     monkeypatch.setattr(path_module._Batches, "for_path", classmethod(lambda *a: None))
     single = _weighted_path(weighted_path_problem, l1_ratio)
     assert batched.converged.all() and single.converged.all()
@@ -312,3 +327,39 @@ def test_predicted_starts_are_near_the_solution_and_change_no_point(weighted_pat
     np.testing.assert_array_equal(predicted.coef != 0, plain.coef != 0)
     np.testing.assert_allclose(X @ predicted.coef.T + predicted.intercept,
                                X @ plain.coef.T + plain.intercept, rtol=1e-6, atol=1e-7)
+
+
+def _poisson_sample_gradients(X, y, w, offset, path):
+    """``w (mu - y)`` at every path point (Poisson, log link), by NumPy: n x points."""
+    eta = X @ path.coef.T + path.intercept + offset[:, None]
+    return w[:, None] * (np.exp(eta) - y[:, None])
+
+
+@pytest.mark.parametrize("held_out", [False, True])
+def test_anchor_bounds_contain_the_exact_gradients(weighted_path_problem, held_out):
+    """The anchors' bound on a point's full gradient, ``|g - approx| <= bound`` per column,
+    holds against the gradient NumPy computes from all of X -- at path points (where it is
+    tight enough to prove the zero columns' conditions) and at a per-sample gradient
+    unrelated to the path (where it is loose, and still holds); with weights, an offset
+    and, for a cross-validation fold, rows of weight zero."""
+    loss, X, y, w, offset, alphas = weighted_path_problem
+    problem = GLMProblem(loss, X, y, w, offset, 0.0, True)
+    if held_out:
+        problem = path_module.fold_problem(problem, np.arange(0, y.size, 5))
+    weights = problem.sample_weight
+    path = fit_path(problem, alphas, 1.0, "auto", 200, TOL)
+    D = _poisson_sample_gradients(X, y, weights, offset, path)
+    exact = (X - problem.scaling.shift).T @ D / problem.weight_sum  # p x points
+    anchors = path_module._Anchors(problem)
+    anchors.add(np.asfortranarray(D[:, 2:6]), exact[:, 2:6])
+    proved = 0
+    for k in range(6, 20):
+        approx, bound = anchors.bound(D[:, k])
+        assert np.all(np.abs(exact[:, k] - approx) <= bound)
+        zero = path.coef[k] == 0
+        proved += np.all(np.abs(approx[zero]) + bound[zero] <= alphas[k])
+    assert proved >= 7
+    unrelated = np.random.default_rng(0).normal(size=y.size) * weights
+    approx, bound = anchors.bound(unrelated)
+    truth = (X - problem.scaling.shift).T @ unrelated / problem.weight_sum
+    assert np.all(np.abs(truth - approx) <= bound)

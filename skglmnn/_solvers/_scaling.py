@@ -38,13 +38,13 @@ from .._threads import parallel_row_blocks
 CONSTANT = 1e-12
 
 
-def dense_moments(X, w):
+def dense_moments(X, w, x0=None):
     """``(sum w, sum w (x - x0), sum w (x - x0)^2, x0)`` of the columns of dense ``X``
-    (at least one row) about its first row ``x0``, the rows split among threads.
+    (at least one row) about ``x0`` (default: its first row), the rows split among threads.
 
     ``w`` of length 0 means unit weights.
     """
-    x0 = np.asarray(X[0], dtype=np.float64)
+    x0 = np.asarray(X[0] if x0 is None else x0, dtype=np.float64)
     weight_sum, first, second = parallel_row_blocks(
         lambda rows, weights: run(rows.size, dense_column_moments, rows, weights, x0), X, w
     )
