@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ._loss import centred_rmatmat
-from ._solvers import SOLVERS, cd, choose_solver
+from ._solvers import SOLVERS, PathChoice, cd
 from ._solvers._problem import pseudo_gradient
 from ._solvers._scaling import dense_moments
 from ._threads import single_threaded_blas
@@ -169,6 +169,7 @@ def _fit_path(problem, alphas, l1_ratio, solver, max_iter, tol, theta_start, sto
     coef, intercept = problem.to_original(theta)
     batches = _Batches.for_path(problem, alphas, l1_ratio, solver, max_iter, tol)
     predictor = _Predictor(tol)
+    choice = PathChoice(solver)
     done, previous, k = n, problem, 0
     while k < n:
         taken = (batches.run(k, previous, theta, predictor)
@@ -187,10 +188,11 @@ def _fit_path(problem, alphas, l1_ratio, solver, max_iter, tol, theta_start, sto
                 theta = point.from_original(coef, intercept)
                 predictor.forget()
             # else theta as it is: the last evaluation there is reused (Problem.with_penalty)
-            chosen = choose_solver(point, solver)
+            chosen = choice(point)
             start = (predictor.start(point, theta) if chosen == "cd" and k > 0
                      else predictor.unpredicted(theta))  # fmt: skip
             result = SOLVERS[chosen](point, start, max_iter, tol, 0)
+            choice.solved(point, chosen, result)
             result.n_iter += predictor.stepped  # the predicted start is a Newton step too
             predictor.solved(result.theta)
             theta, previous = result.theta, point

@@ -36,7 +36,7 @@ from sklearn.utils.validation import _check_method_params
 
 from ._loss import GLMLoss
 from ._path import alpha_grid, alpha_max, fit_path, fold_problem, null_theta, warn_unconverged
-from ._solvers import SOLVERS, GLMProblem, choose_solver
+from ._solvers import SOLVERS, GLMProblem, PathChoice
 from ._threads import single_threaded_blas
 from ._validation import check_fit_inputs
 from .classifier import GLMClassifier, _check_solver
@@ -764,7 +764,7 @@ def _classifier_fold_body(estimator, data, test, Cs, l1_ratio, scoring, score_pa
     fold_weights = (np.ones(X.shape[0], dtype=X.dtype) if weights is None
                     else weights.astype(X.dtype, copy=True))  # fmt: skip
     fold_weights[test] = 0.0
-    requested = "newton-if-it-fits" if estimator.solver.startswith("newton") else "auto"
+    choice = PathChoice("newton-if-it-fits" if estimator.solver.startswith("newton") else "auto")
     X_test, y_test = X[test], y[test]
     sw_test = None if sample_weight is None else np.asarray(sample_weight)[test]
     scorer = None if scoring is None else _labelled_scorer(get_scorer(scoring),
@@ -781,8 +781,9 @@ def _classifier_fold_body(estimator, data, test, Cs, l1_ratio, scoring, score_pa
             alpha = 0.0 if np.isinf(C) else 1.0 / (C * base.weight_sum)
             problem = base.with_penalty(alpha * (1 - l1_ratio), alpha * l1_ratio)
         theta = _first_theta(problem) if previous is None else problem.from_original(*previous)
-        result = SOLVERS[choose_solver(problem, requested)](problem, theta, estimator.max_iter,
-                                                            estimator.tol, 0)  # fmt: skip
+        chosen = choice(problem)
+        result = SOLVERS[chosen](problem, theta, estimator.max_iter, estimator.tol, 0)
+        choice.solved(problem, chosen, result)
         previous = problem.to_original(result.theta)
         c, b = previous
         if c.shape[0] > 1:  # softmax: centred over classes, as GLMClassifier reports it

@@ -113,6 +113,39 @@ def test_unscaled_real_columns_reach_the_optimum_of_each_fold():
             np.testing.assert_allclose(eta, fit.decision_function(X), rtol=1e-6, atol=1e-6)
 
 
+def test_an_ill_conditioned_l2_path_moves_to_newton_and_keeps_its_answers(monkeypatch):
+    """Where L-BFGS needs many iterations at a point (correlated real-shaped columns, a
+    weak penalty), the rest of the path goes to proximal Newton with kept Hessians
+    (``PathChoice``): the fold fits, scores and choice are those of L-BFGS throughout and
+    of scikit-learn."""
+    import skglmnn._solvers as solvers_module
+
+    X, y, _, _ = make_tabular(12_000, 30, "binomial", seed=5)  # a Newton step is not cheap
+    X = StandardScaler().fit_transform(X)
+    params = {"Cs": 6, "l1_ratios": (0.0,), "cv": FOLDS, "scoring": "neg_log_loss",
+              "use_legacy_attributes": False,
+              "tol": 1e-10, "max_iter": 1000}  # fmt: skip
+    chosen = []
+    original = solvers_module.PathChoice.__call__
+
+    def spy(self, problem):
+        chosen.append(original(self, problem))
+        return chosen[-1]
+
+    monkeypatch.setattr(solvers_module.PathChoice, "__call__", spy)
+    switched = GLMClassifierCV(**params).fit(X, y)
+    assert "cd" in chosen and chosen[0] != "cd"
+    monkeypatch.setattr(solvers_module.PathChoice, "PATH_NEWTON_SWEEPS", np.inf)
+    chosen.clear()
+    plain = GLMClassifierCV(**params).fit(X, y)
+    assert "cd" not in chosen
+    np.testing.assert_allclose(switched.coefs_paths_, plain.coefs_paths_, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(switched.scores_, plain.scores_, rtol=1e-9, atol=1e-10)
+    reference = LogisticRegressionCV(**{**params, **TIGHT_SK}).fit(X, y)
+    assert switched.C_ == reference.C_
+    np.testing.assert_allclose(switched.scores_, reference.scores_, rtol=1e-6, atol=1e-8)
+
+
 def test_sample_weights_groups_and_an_offset():
     X, y = binary(400, seed=1)
     w = np.random.default_rng(0).integers(1, 4, y.size).astype(float)
