@@ -363,3 +363,30 @@ def test_anchor_bounds_contain_the_exact_gradients(weighted_path_problem, held_o
     approx, bound = anchors.bound(unrelated)
     truth = (X - problem.scaling.shift).T @ unrelated / problem.weight_sum
     assert np.all(np.abs(truth - approx) <= bound)
+
+
+@pytest.mark.parametrize("dtype, fit_intercept", [(np.float32, True), (np.float64, False)])
+def test_batched_points_in_float32_and_without_an_intercept(
+    weighted_path_problem, dtype, fit_intercept, monkeypatch
+):
+    """The batches and their proofs (float32 columns: products and bounds in float64;
+    no intercept: columns not centred) give the path solved point by point."""
+    loss, X, y, w, offset, alphas = weighted_path_problem
+    X, y = X.astype(dtype), y.astype(dtype)
+
+    def solve():
+        problem = GLMProblem(loss, X, y, w.astype(dtype), offset.astype(dtype), 0.0,
+                             fit_intercept)  # fmt: skip
+        grid = alpha_grid(alpha_max(problem, 1.0, null_theta(problem)), 30, 1e-3)
+        return fit_path(problem, grid, 1.0, "auto", 200, TOL)
+
+    checks, reads = _count_checks(monkeypatch), _count_reads(monkeypatch)
+    batched = solve()
+    assert checks and len(reads) < len(checks)
+    monkeypatch.setattr(path_module._Batches, "for_path", classmethod(lambda *a: None))
+    single = solve()
+    assert batched.converged.all() and single.converged.all()
+    np.testing.assert_array_equal(batched.coef != 0, single.coef != 0)
+    X64 = X.astype(np.float64)
+    np.testing.assert_allclose(X64 @ batched.coef.T + batched.intercept,
+                               X64 @ single.coef.T + single.intercept, rtol=1e-5, atol=1e-6)
