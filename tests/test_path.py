@@ -390,3 +390,35 @@ def test_batched_points_in_float32_and_without_an_intercept(
     X64 = X.astype(np.float64)
     np.testing.assert_allclose(X64 @ batched.coef.T + batched.intercept,
                                X64 @ single.coef.T + single.intercept, rtol=1e-5, atol=1e-6)
+
+
+def test_the_secant_update_saves_evaluations_and_changes_no_point(weighted_path_problem,
+                                                                  monkeypatch):  # fmt: skip
+    """The predictor's Hessian, updated along the last step between solutions, maps that
+    step to the gradient's change exactly (the secant condition); a fine path (100 points,
+    glmnet's default) needs fewer iterations than with the kept Hessian alone (measured
+    173 against 191 here; on 30 points, steps 4x longer, the two are level), at the same
+    points."""
+    loss, X, y, w, offset, alphas = weighted_path_problem
+    fine = (loss, X, y, w, offset, np.geomspace(alphas[0], alphas[-1], 100))
+    updates = []
+    original = path_module._Predictor._secant_hessian
+
+    def spy(self, point, hess, near, step, change):
+        H = original(self, point, hess, near, step, change)
+        updates.append((H @ step, change))
+        return H
+
+    monkeypatch.setattr(path_module._Predictor, "_secant_hessian", spy)
+    secant = _weighted_path(fine)
+    assert len(updates) > 10
+    for mapped, change in updates:
+        np.testing.assert_allclose(mapped, change, rtol=1e-7, atol=1e-12 * np.abs(change).max())
+    monkeypatch.setattr(path_module._Predictor, "_secant_hessian",
+                        lambda self, point, hess, near, step, change: original(
+                            self, point, hess, near, 0 * step, change))  # fmt: skip
+    kept = _weighted_path(fine)
+    assert secant.n_iter.sum() < 0.95 * kept.n_iter.sum()
+    np.testing.assert_array_equal(secant.coef != 0, kept.coef != 0)
+    np.testing.assert_allclose(X @ secant.coef.T + secant.intercept,
+                               X @ kept.coef.T + kept.intercept, rtol=1e-6, atol=1e-7)
