@@ -278,10 +278,11 @@ class _Predictor:
         # weighs the iterations a stale one costs, which the correction below mostly saves
         near = np.nextafter(self.tol, np.inf)
         last, self.last = self.last, (index, theta.copy(), grad.copy())
-        if index is not None and last is not None and np.array_equal(last[0], index):
-            # a copy of the columns in play, as at the last point: the kept Hessian,
-            # made to agree with the gradients along the path's last step
-            H = self._secant_hessian(point, hess, near, theta - last[1], grad - last[2])
+        secant = self._secant(last, index, theta, grad)
+        if secant is not None:
+            # a copy of the columns in play: the kept Hessian, made to agree with the
+            # gradients along the path's last step
+            H = self._secant_hessian(point, hess, near, *secant)
             run(0, cd_quadratic, H, grad, theta, weights, cd.MAX_SWEEPS,
                 cd.INNER_TOL * self.tol, z)  # fmt: skip
         else:
@@ -295,17 +296,37 @@ class _Predictor:
         start[(z == 0) | (np.sign(start) != np.sign(z))] = 0.0
         return start
 
-    def _secant_hessian(self, point, hess, near, step, change):
+    @staticmethod
+    def _secant(last, index, theta, grad):
+        """``(step, change, known)`` from the last start's ``(index, theta, gradient)`` to
+        this one's, on this copy's coordinates ``index`` (``known``: the change of the
+        gradient is known there, the coordinate was in the last copy too); None where
+        there is none (no copies)."""
+        if index is None or last is None or last[0] is None:
+            return None
+        before, theta_before, grad_before = last
+        where = np.minimum(np.searchsorted(before, index), before.size - 1)
+        known = before[where] == index  # both sorted, the intercept's index last
+        previous = np.zeros_like(theta)
+        previous[known] = theta_before[where[known]]
+        change = np.zeros_like(grad)
+        change[known] = grad[known] - grad_before[where[known]]
+        # a coordinate new to the copy was zero at both solutions: the step has none
+        return theta - previous, change, known
+
+    def _secant_hessian(self, point, hess, near, step, change, known):
         """The Hessian of ``point``'s smooth part (the kept one where still valid) after
         the BFGS update that makes it map the last ``step`` between solutions to the
         ``change`` of the gradient along it: the path moves on in that direction, where
-        a stale Hessian's error mattered most.  Left as it is if the curvature along
-        the step is not positive."""
+        a stale Hessian's error mattered most.  Where the change is not ``known`` (a
+        column new to the copy) the Hessian's own prediction stands in.  Left as it is
+        if the curvature along the step is not positive."""
         H = cd._dense_hessian(point, hess, None, near, self.tol)
         if not point.fit_intercept:
             H = H[:-1, :-1]
         H[np.diag_indices_from(H)] += point.l2_weights
         Hs = H @ step
+        change = np.where(known, change, Hs)
         along, secant = float(step @ Hs), float(change @ step)
         if along > 0 and secant > 0:
             H += np.outer(change, change) / secant - np.outer(Hs, Hs) / along
