@@ -422,3 +422,31 @@ def test_the_secant_update_saves_evaluations_and_changes_no_point(weighted_path_
     np.testing.assert_array_equal(secant.coef != 0, kept.coef != 0)
     np.testing.assert_allclose(X @ secant.coef.T + secant.intercept,
                                X @ kept.coef.T + kept.intercept, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("family", ["poisson", "gamma"])
+def test_a_ridge_path_moved_to_newton_gives_the_independent_fits(family, monkeypatch):
+    """An L2 path on real-shaped columns starts on L-BFGS, moves to proximal Newton with kept
+    Hessians once L-BFGS is slow at a point (``PathChoice``), and its points are the
+    GLMRegressor fits at the same penalties."""
+    import skglmnn._solvers as solvers_module
+
+    X, y, _, _ = make_tabular(12_000, 30, family, seed=5)
+    loss = GLMLoss(get_family(family), get_link("log"))
+    problem = GLMProblem(loss, X, y, None, None, 0.0, True)
+    alphas = alpha_grid(alpha_max(problem, 0.0, null_theta(problem)), 12, 1e-4)
+    chosen = []
+    original = solvers_module.PathChoice.__call__
+
+    def spy(self, point):
+        chosen.append(original(self, point))
+        return chosen[-1]
+
+    monkeypatch.setattr(solvers_module.PathChoice, "__call__", spy)
+    path = fit_path(problem, alphas, 0.0, "auto", 500, TOL)
+    assert chosen[0] != "cd" and chosen[-1] == "cd" and path.converged.all()
+    for k in (3, 7, len(alphas) - 1):
+        fit = GLMRegressor(family, link="log", alpha=alphas[k], l1_ratio=0.0, tol=TOL,
+                           max_iter=500).fit(X, y)  # fmt: skip
+        np.testing.assert_allclose(X @ path.coef[k] + path.intercept[k],
+                                   X @ fit.coef_ + fit.intercept_, rtol=1e-6, atol=1e-7)

@@ -126,8 +126,11 @@ class PathChoice:
     tol 1e-6): on the real-shaped 100k x 100 table L-BFGS took 10 iterations a
     point and cd was 35% faster (2.5 s against 3.8 s); at 50k x 200, 2.9 s
     against 4.1 s; on iid columns L-BFGS took 2.5 and stayed (1.5 s against
-    2.4 s for cd).  One linear predictor on dense X only, and ``requested``
-    ``"auto"`` only: a named solver is the caller's.
+    2.4 s for cd).  Ridge paths (30 points to 1e-4 of alpha_max, real-shaped
+    100k x 100, tol 1e-6): Poisson 1.37 -> 1.13 s, gamma 1.39 -> 0.99 s,
+    binomial 2.75 -> 0.95 s; gamma on 20 columns 0.38 -> 0.28 s.  One linear
+    predictor on dense X only, and ``requested`` ``"auto"`` only: a named
+    solver is the caller's.
 
     Parameters
     ----------
