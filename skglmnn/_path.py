@@ -233,8 +233,8 @@ class _Predictor:
     the start; where alpha is large it is about 7x below ``z``'s (the measure is
     absolute, the steps in alpha large).  The problem's kept Hessian
     (``cd._Curvature``) serves the step, so predicting costs no pass over X;
-    where the point is solved on the same copy of the columns as the last, the
-    Hessian is first made to map the last step between solutions to the change
+    where the point is solved on a copy of the columns in play, the Hessian is
+    first made to map the last step between solutions to the change
     of the gradient along it (a BFGS update, ``_secant_hessian``), which the
     kept one, formed some points back, does not: on the real-shaped table's
     path the steps ``z`` within tolerance went from 13 to 43 of 99 and the

@@ -83,3 +83,19 @@ REFERENCE_DERIVATIVE = {
 def central_differences(f, theta, h=1e-6):
     """``(f(theta + h e_k) - f(theta - h e_k)) / 2h`` for every unit vector ``e_k``."""
     return np.array([(f(theta + h * e) - f(theta - h * e)) / (2 * h) for e in np.eye(theta.size)])
+
+
+def record_path_choices(monkeypatch):
+    """The solvers ``PathChoice`` picks from now on, in order (a list that fills as it
+    picks)."""
+    import skglmnn._solvers as solvers_module
+
+    chosen = []
+    original = solvers_module.PathChoice.__call__
+
+    def spy(self, problem):
+        chosen.append(original(self, problem))
+        return chosen[-1]
+
+    monkeypatch.setattr(solvers_module.PathChoice, "__call__", spy)
+    return chosen

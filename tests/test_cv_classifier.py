@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pytest
 import sklearn
+from helpers import record_path_choices
 from sklearn.linear_model import LogisticRegressionCV
 from sklearn.metrics import get_scorer
 from sklearn.model_selection import GroupKFold, StratifiedKFold
@@ -125,14 +126,7 @@ def test_an_ill_conditioned_l2_path_moves_to_newton_and_keeps_its_answers(monkey
     params = {"Cs": 6, "l1_ratios": (0.0,), "cv": FOLDS, "scoring": "neg_log_loss",
               "use_legacy_attributes": False,
               "tol": 1e-10, "max_iter": 1000}  # fmt: skip
-    chosen = []
-    original = solvers_module.PathChoice.__call__
-
-    def spy(self, problem):
-        chosen.append(original(self, problem))
-        return chosen[-1]
-
-    monkeypatch.setattr(solvers_module.PathChoice, "__call__", spy)
+    chosen = record_path_choices(monkeypatch)
     switched = GLMClassifierCV(**params).fit(X, y)
     assert "cd" in chosen and chosen[0] != "cd"
     monkeypatch.setattr(solvers_module.PathChoice, "PATH_NEWTON_SWEEPS", np.inf)

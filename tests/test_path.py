@@ -7,6 +7,7 @@ rate of 1e-3, correlated, scales from 1e-3 to 1e4).
 
 import numpy as np
 import pytest
+from helpers import record_path_choices
 
 import skglmnn._loss as loss_module
 import skglmnn._path as path_module
@@ -429,20 +430,11 @@ def test_a_ridge_path_moved_to_newton_gives_the_independent_fits(family, monkeyp
     """An L2 path on real-shaped columns starts on L-BFGS, moves to proximal Newton with kept
     Hessians once L-BFGS is slow at a point (``PathChoice``), and its points are the
     GLMRegressor fits at the same penalties."""
-    import skglmnn._solvers as solvers_module
-
     X, y, _, _ = make_tabular(12_000, 30, family, seed=5)
     loss = GLMLoss(get_family(family), get_link("log"))
     problem = GLMProblem(loss, X, y, None, None, 0.0, True)
     alphas = alpha_grid(alpha_max(problem, 0.0, null_theta(problem)), 12, 1e-4)
-    chosen = []
-    original = solvers_module.PathChoice.__call__
-
-    def spy(self, point):
-        chosen.append(original(self, point))
-        return chosen[-1]
-
-    monkeypatch.setattr(solvers_module.PathChoice, "__call__", spy)
+    chosen = record_path_choices(monkeypatch)
     path = fit_path(problem, alphas, 0.0, "auto", 500, TOL)
     assert chosen[0] != "cd" and chosen[-1] == "cd" and path.converged.all()
     for k in (3, 7, len(alphas) - 1):
