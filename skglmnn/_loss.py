@@ -30,11 +30,13 @@ from ._kernels.multinomial import dense_multinomial_loss_gradient, multinomial_l
 from ._kernels.pointwise import (
     csr_loss_gradient,
     dense_loss_gradient,
+    NARROW_COLUMNS,
     fill_y_terms,
+    narrow_loss_gradient,
     pointwise_loss,
     pointwise_loss_gradient_hessian,
 )
-from ._kernels.scaling import small_gram
+from ._kernels.scaling import parallel_small_gram
 from ._threads import parallel_row_blocks, scratch, split_rows
 
 # X^T W X runs over blocks of rows of about this many bytes: the scaled copy of a
@@ -42,7 +44,7 @@ from ._threads import parallel_row_blocks, scratch, split_rows
 # run at full speed and for Python's per-block overhead to vanish.
 _HESSIAN_BLOCK_BYTES = 2**20
 _FEW_COLUMNS = 8  # up to this many columns a block is gathered transposed (``_weighted_gram``)
-_SMALL_GRAM = 16  # up to this many columns of all of X, one compiled pass (``small_gram``)
+_SMALL_GRAM = 16  # up to this many columns of all of X, one compiled pass on numba's threads
 ROW_WORK = 8  # a row's pointwise formulas cost about as much as 8 elements of X
 # the pairs whose sweeps can read their transcendentals of y from ``GLMLoss.y_terms``
 _Y_TERM_PAIRS = (C.POISSON_LOG, C.GAMMA_LOG, C.TWEEDIE_LOG)
@@ -183,13 +185,16 @@ class GLMLoss:
         if isinstance(X, np.ndarray) and X.flags.c_contiguous:
             grad = np.empty(X.shape[1] + 1)
             hess = np.empty(X.shape[0] if hessian else 0, dtype=X.dtype)
-            loss = run(
-                X.size + ROW_WORK * X.shape[0], dense_loss_gradient,
-                X, y, _or_empty(sample_weight, y.dtype), _or_empty(offset, y.dtype),
-                np.ascontiguousarray(coef, dtype=np.float64), float(intercept),
-                _or_empty(shift, np.float64), *self.codes, grad, hess,
-                _or_empty(sample_gradient, np.float64), y_terms,
-            )  # fmt: skip
+            common = (X, y, _or_empty(sample_weight, y.dtype), _or_empty(offset, y.dtype),
+                      np.ascontiguousarray(coef, dtype=np.float64), float(intercept),
+                      _or_empty(shift, np.float64))  # fmt: skip
+            outputs = (grad, hess, _or_empty(sample_gradient, np.float64), y_terms)
+            work = X.size + ROW_WORK * X.shape[0]
+            if y_terms is not None and X.shape[1] <= NARROW_COLUMNS:  # vectorised exponentials
+                family_power, pair = self.codes[1], self.codes[4]
+                loss = run(work, narrow_loss_gradient, *common, pair, family_power, *outputs)
+            else:
+                loss = run(work, dense_loss_gradient, *common, *self.codes, *outputs)
             return loss, grad, (hess if hessian else None)
         centre = 0.0 if shift is None else float(coef @ shift)
         eta = self.linear_predictor(X, coef, intercept - centre, offset)
@@ -216,7 +221,9 @@ def weighted_gram(X, weights, shift=None, columns=None):
     cancellation.  Dense X is processed in blocks of rows with a symmetric
     rank-k update (BLAS ``syrk``) on ``sqrt(weights) * (X_block - c)``, so that
     no copy of X is made; the rows are split among numba's number of threads,
-    each running single-threaded BLAS (see ``_threads``).  Sparse X (never
+    each running single-threaded BLAS (see ``_threads``).  Up to ``_SMALL_GRAM``
+    columns (a path's copies) one compiled pass on numba's own threads does it
+    (``parallel_small_gram``).  Sparse X (never
     centred) uses ``X^T (W X)``, which copies only its non-zeros.
     """
     n, p = X.shape
@@ -231,8 +238,15 @@ def weighted_gram(X, weights, shift=None, columns=None):
         H[:p, p] = np.asarray(weighted.sum(axis=0)).ravel()
     else:
         shift = np.zeros(p) if shift is None else (shift if columns is None else shift[columns])
-        upper, H[:p, p] = parallel_row_blocks(partial(_weighted_gram, shift=shift, columns=columns),
-                                              X, weights)  # fmt: skip
+        if columns is None and p <= _SMALL_GRAM and is_compiled():  # never compiles for it
+            upper, colsum = np.empty((p, p)), np.empty(p)
+            run(0, parallel_small_gram, X, np.asarray(weights, dtype=np.float64),
+                np.ascontiguousarray(np.broadcast_to(shift, (p,)), dtype=np.float64),
+                4 * thread_count(), upper, colsum)  # fmt: skip
+            H[:p, p] = colsum
+        else:
+            upper, H[:p, p] = parallel_row_blocks(
+                partial(_weighted_gram, shift=shift, columns=columns), X, weights)  # fmt: skip
         H[:p, :p] = np.triu(upper) + np.triu(upper, 1).T
     H[p, :p] = H[:p, p]
     H[p, p] = weights.sum(dtype=np.float64)
@@ -252,11 +266,6 @@ def _weighted_gram(X, weights, shift, columns=None):
     n, p = X.shape[0], (X.shape[1] if columns is None else len(columns))
     upper = np.zeros((p, p))
     colsum = np.zeros(p)
-    if columns is None and p <= _SMALL_GRAM and is_compiled():  # never compiles for it
-        shift = np.broadcast_to(np.asarray(shift, dtype=np.float64), (p,))
-        run(0, small_gram, X, np.asarray(weights, dtype=np.float64), np.ascontiguousarray(shift),
-            upper, colsum)  # fmt: skip
-        return upper, colsum
     centred = np.any(shift != 0)
     few = p <= _FEW_COLUMNS
     # blocks of about _HESSIAN_BLOCK_BYTES of what BLAS works on (the chosen columns)

@@ -380,6 +380,84 @@ def test_pairs_without_y_terms():
         assert GLMLoss(get_family(spec[0]), get_link(spec[1])).y_terms(np.ones(5)) is None
 
 
+@pytest.mark.parametrize("compiled", [True, False])
+def test_the_vectorised_exponential_is_exp(compiled):
+    """``exp_into`` is NumPy's exp within one unit in the last place wherever the result
+    is a normal double (|x| up to the overflow), inf above it, 0 where the exact value
+    is subnormal, nan for nan -- compiled, and as the Python it is written in (but nan,
+    where Python's ``math.floor`` raises and ``run`` compiles instead)."""
+    from skglmnn._kernels import special as S
+    from skglmnn._kernels._jit import compile_kernels, compiled as compiled_kernel
+
+    rng = np.random.default_rng(21)
+    x = np.concatenate([rng.uniform(-720, 720, 20000), rng.normal(scale=3.0, size=20000),
+                        np.linspace(-1e-3, 1e-3, 101), [0.0, -0.0, 1e-300, 709.78, 709.7827,
+                        -708.39, -708.4, -745.2, -800.0, 710.0, 1e4, np.inf, -np.inf,
+                        np.nan]])  # fmt: skip
+    if compiled:
+        compile_kernels()
+        kernel = compiled_kernel(S.exp_into)
+    else:  # Python's math.floor raises on nan, where run() compiles instead
+        x = x[~np.isnan(x)]
+        kernel = getattr(S.exp_into, "py_func", S.exp_into)
+    out, bits = np.empty_like(x), np.empty(x.size, dtype=np.int64)
+    kernel(x, out, bits)
+    with np.errstate(over="ignore"):
+        expected = np.exp(x)
+    normal = np.isfinite(expected) & (expected >= np.finfo(np.float64).tiny)
+    np.testing.assert_array_max_ulp(out[normal], expected[normal], maxulp=1)
+    assert np.all(out[x > S.EXP_OVERFLOW] == np.inf)
+    assert np.all(out[x < S.EXP_TINY] == 0.0)
+    assert np.isnan(out[np.isnan(x)]).all()
+
+
+@pytest.mark.parametrize("spec", Y_TERM_SPECS)
+@pytest.mark.parametrize("width", [1, 6, 7, 20])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_narrow_sweep_equals_numpy(spec, width, dtype):
+    """The sweep of a few columns (``narrow_loss_gradient``: vectorised exponentials, the
+    gradient by columns below 7 columns and by rows from 7 on) gives the loss, gradient,
+    Fisher weights and per-sample gradients written with NumPy/SciPy, on real-shaped
+    columns with centres, weights (some zero), an offset, over rows that are not a
+    whole number of blocks."""
+    from skglmnn._kernels._jit import compile_kernels
+
+    compile_kernels()
+    family, link = get_family(spec[0]), get_link(spec[1])
+    rng = np.random.default_rng(22)
+    n = 5003
+    X = np.column_stack([_real_shaped_columns(n, rng)] * 4)[:, :width].astype(dtype)
+    shift = X.astype(np.float64).mean(axis=0)
+    Z = X.astype(np.float64) - shift
+    coef = 0.3 / (Z.std(axis=0) * np.sqrt(width))
+    offset = rng.normal(scale=0.2, size=n)
+    eta = Z @ coef + 0.4 + offset
+    mu = np.exp(eta)
+    y = sample_y(family, mu)
+    w = rng.uniform(0.0, 2.0, n)
+    w[::9] = 0.0
+    loss = GLMLoss(family, link)
+    deltas = np.empty(n)
+    value, grad, hess = loss.loss_gradient(X, y.astype(dtype), coef, 0.4, w, offset,
+                                           hessian=True, shift=shift,
+                                           y_terms=loss.y_terms(y.astype(dtype)),
+                                           sample_gradient=deltas)  # fmt: skip
+    y = y.astype(dtype).astype(np.float64)
+    p = {"poisson": 1.0, "gamma": 2.0}.get(family.name, family.power)  # variance mu^p
+    expected_loss = 0.5 * np.sum(w * reference_unit_deviance(family, y, mu))
+    # d/d eta of half the unit deviance with a log link: (mu - y) mu^(1 - p)
+    expected_delta = w * (mu - y) * mu ** (1.0 - p)
+    expected_fisher = w * mu ** (2.0 - p)
+    assert value == pytest.approx(expected_loss, rel=1e-11)
+    terms = w * (mu + np.abs(y)) * mu ** (1.0 - p)  # what the difference rounds against
+    assert np.all(np.abs(deltas - expected_delta) <= 1e-11 * terms)
+    np.testing.assert_allclose(hess, expected_fisher.astype(dtype), rtol=1e-5 if dtype ==
+                               np.float32 else 1e-11)  # fmt: skip
+    expected_grad = np.append(Z.T @ expected_delta, expected_delta.sum())
+    bound = np.append(np.abs(Z).T @ np.abs(expected_delta), np.abs(expected_delta).sum())
+    assert np.all(np.abs(grad - expected_grad) <= 1e-11 * bound)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_the_sweep_fills_the_per_sample_gradient(dtype):
     """``sample_gradient=`` of the one-sweep kernel is ``w * d loss / d eta`` per sample,
@@ -431,7 +509,7 @@ def test_centred_products_keep_the_digits_of_columns_far_from_zero(dtype):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("width", [1, 5, 15])
 def test_the_gram_matrix_of_a_few_columns_equals_numpy(width, dtype):
-    """``weighted_gram`` of a few whole columns (one compiled pass, ``small_gram``) and of
+    """``weighted_gram`` of a few whole columns (one compiled pass on numba's threads, ``parallel_small_gram``) and of
     the same columns chosen (row blocks through BLAS) equal the centred float64 product,
     on a year, an income, a rate of 1e-3, a dummy and a count, over rows that are not a
     whole number of blocks."""

@@ -24,7 +24,8 @@ milliseconds by the next process.  ``error_model="numpy"``: a division by zero
 gives inf or nan as in NumPy instead of raising inside compiled code; the
 callers turn a non-finite loss into a clear message.  Only the safe fastmath
 flags are used, and only in loops over samples: ``nnan``/``ninf`` would let the
-compiler assume away exactly the overflow and domain checks we rely on.  Loops
+compiler assume away exactly the overflow and domain checks we rely on; and not
+in ``exact_loop_kernel``s, whose argument reductions reassociation would undo.  Loops
 release the GIL (``nogil``), so that Python threads can run them side by side on
 row blocks (``_threads.parallel_row_blocks``): a parallel loop (``prange``)
 costs seconds more to compile the first time.
@@ -45,6 +46,8 @@ import numpy as np
 SAFE_FASTMATH = {"reassoc", "contract", "arcp"}
 SCALAR = {"error_model": "numpy"}
 LOOP = {"error_model": "numpy", "fastmath": SAFE_FASTMATH, "nogil": True}
+# loops whose arithmetic must run as written (no reassociation): ``special.exp_into``
+EXACT_LOOP = {"error_model": "numpy", "nogil": True}
 PARALLEL = {"error_model": "numpy", "fastmath": SAFE_FASTMATH, "parallel": True}
 # Work (array elements; a row's pointwise formulas count as 8) a process may run
 # interpreted before it compiles instead.  Interpreted sweeps cost 0.6-0.9 us per
@@ -81,6 +84,12 @@ def scalar_kernel(func):
 def loop_kernel(func):
     """Register a loop over samples (vectorisable reductions allowed) as a kernel."""
     return _register(func, LOOP)
+
+
+def exact_loop_kernel(func):
+    """Register a loop over samples whose floating-point operations must keep their order
+    (no fastmath: reassociation would undo an argument reduction) as a kernel."""
+    return _register(func, EXACT_LOOP)
 
 
 def parallel_kernel(func):

