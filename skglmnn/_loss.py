@@ -28,9 +28,9 @@ from ._kernels import codes as C
 from ._kernels._jit import is_compiled, ready, run, thread_count
 from ._kernels.multinomial import dense_multinomial_loss_gradient, multinomial_loss_gradient
 from ._kernels.pointwise import (
+    NARROW_COLUMNS,
     csr_loss_gradient,
     dense_loss_gradient,
-    NARROW_COLUMNS,
     fill_y_terms,
     narrow_loss_gradient,
     pointwise_loss,

@@ -387,7 +387,8 @@ def test_the_vectorised_exponential_is_exp(compiled):
     is subnormal, nan for nan -- compiled, and as the Python it is written in (but nan,
     where Python's ``math.floor`` raises and ``run`` compiles instead)."""
     from skglmnn._kernels import special as S
-    from skglmnn._kernels._jit import compile_kernels, compiled as compiled_kernel
+    from skglmnn._kernels._jit import compile_kernels
+    from skglmnn._kernels._jit import compiled as compiled_kernel
 
     rng = np.random.default_rng(21)
     x = np.concatenate([rng.uniform(-720, 720, 20000), rng.normal(scale=3.0, size=20000),
@@ -509,8 +510,9 @@ def test_centred_products_keep_the_digits_of_columns_far_from_zero(dtype):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("width", [1, 5, 15])
 def test_the_gram_matrix_of_a_few_columns_equals_numpy(width, dtype):
-    """``weighted_gram`` of a few whole columns (one compiled pass on numba's threads, ``parallel_small_gram``) and of
-    the same columns chosen (row blocks through BLAS) equal the centred float64 product,
+    """``weighted_gram`` of a few whole columns (one compiled pass on numba's threads,
+    ``parallel_small_gram``) and of the same columns chosen (row blocks through BLAS)
+    equal the centred float64 product,
     on a year, an income, a rate of 1e-3, a dummy and a count, over rows that are not a
     whole number of blocks."""
     from skglmnn._kernels._jit import compile_kernels
