@@ -508,25 +508,27 @@ def test_centred_products_keep_the_digits_of_columns_far_from_zero(dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("width", [1, 5, 15])
+@pytest.mark.parametrize("width", [1, 5, 15, 40])
 def test_the_gram_matrix_of_a_few_columns_equals_numpy(width, dtype):
-    """``weighted_gram`` of a few whole columns (one compiled pass on numba's threads,
-    ``parallel_small_gram``) and of the same columns chosen (row blocks through BLAS)
-    equal the centred float64 product,
-    on a year, an income, a rate of 1e-3, a dummy and a count, over rows that are not a
-    whole number of blocks."""
+    """``weighted_gram`` of whole columns and of the same columns chosen (up to 32 one
+    compiled pass on numba's threads, ``parallel_small_gram``; above, row blocks
+    through BLAS) equal the centred float64 product, also where the columns are chosen
+    among others, on a year, an income, a rate of 1e-3, a dummy and a count, over rows
+    that are not a whole number of blocks."""
     from skglmnn._kernels._jit import compile_kernels
     from skglmnn._loss import weighted_gram
 
     compile_kernels()
     rng = np.random.default_rng(17)
-    X = np.column_stack([_real_shaped_columns(3001, rng)] * 3)[:, :width].astype(dtype)
+    X = np.column_stack([_real_shaped_columns(3001, rng)] * 8)[:, :width].astype(dtype)
     w = rng.uniform(0.0, 2.0, 3001)
     w[::7] = 0.0  # held-out rows of a fold
     shift = X.astype(np.float64).mean(axis=0)
     Z = np.column_stack([X.astype(np.float64) - shift, np.ones(3001)])
     expected = Z.T @ (w[:, None] * Z)
     scale = np.sqrt(np.outer(np.diag(expected), np.diag(expected)))
+    wider = np.ascontiguousarray(np.column_stack([X[:, ::-1], X]))  # X's columns among others
     for got in (weighted_gram(np.ascontiguousarray(X), w, shift),
-                weighted_gram(X, w, shift, np.arange(width))):  # fmt: skip
+                weighted_gram(X, w, shift, np.arange(width)),
+                weighted_gram(wider, w, np.r_[shift[::-1], shift], width + np.arange(width))):
         assert np.all(np.abs(got - expected) <= 1e-12 * scale)
