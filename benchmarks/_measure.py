@@ -1,6 +1,5 @@
 """Timing and peak-memory helpers shared by the benchmark runners."""
 
-import contextlib
 import os
 import statistics
 import threading
@@ -15,19 +14,45 @@ def rss_bytes():
         return int(f.read().split()[1]) * _PAGE
 
 
-class PeakMemory:
-    """Context manager: the peak RSS above the level at entry, sampled every 2 ms.
+def _peak_rss_bytes():
+    """The kernel's high-water mark of this process's resident set (``VmHWM``)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    raise OSError("no VmHWM in /proc/self/status")
 
-    Reads /proc/self/statm from a thread, so memory allocated by C, C++ or
-    Fortran code (BLAS, glum, statsmodels) counts as well as NumPy's.
+
+def _reset_peak():
+    """Set the kernel's high-water mark back to the current RSS (Linux 4.0 and later);
+    False where that is not possible."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+class PeakMemory:
+    """Context manager: the peak RSS above the level at entry (``extra``, bytes).
+
+    Where Linux lets a process reset its high-water mark (``/proc/self/clear_refs``)
+    the kernel's own peak is read at exit: exact, and nothing runs beside the
+    measured code.  Otherwise a thread samples ``/proc/self/statm`` every 2 ms;
+    that thread takes the GIL at each sample, which slowed timed fits by 2-12%
+    (measured on the Poisson paths of ``cv.py``).  Either way memory allocated by
+    C, C++ or Fortran code (BLAS, glum, statsmodels) counts as well as NumPy's.
     """
 
     def __enter__(self):
         self.start = rss_bytes()
         self.peak = self.start
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
-        self._thread.start()
+        self._thread = None
+        if not _reset_peak():
+            self._stop = threading.Event()
+            self._thread = threading.Thread(target=self._watch, daemon=True)
+            self._thread.start()
         return self
 
     def _watch(self):
@@ -35,42 +60,33 @@ class PeakMemory:
             self.peak = max(self.peak, rss_bytes())
 
     def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
+        if self._thread is None:
+            self.peak = max(self.peak, _peak_rss_bytes())
+        else:
+            self._stop.set()
+            self._thread.join()
         self.peak = max(self.peak, rss_bytes())
         self.extra = self.peak - self.start
 
 
 def measure(fit, repeat, warmup=True):
-    """Run ``fit()`` once to warm up (if ``warmup``), ``repeat`` times timed, then once
-    more to find its peak memory.
-
-    The memory is sampled in a run of its own: the sampling thread takes the GIL
-    every 2 ms, which slowed the timed calls by 2-12% (measured on the Poisson
-    paths of ``cv.py``), most where the fit's own Python loop is busiest.  Fits
-    too slow for a warm-up (``warmup=False``: peers that take minutes) are
-    sampled while they are timed instead, rather than run again.
+    """Run ``fit()`` once to warm up (if ``warmup``), then ``repeat`` times.
 
     Returns
     -------
     median_seconds : float
     result : object
-        What the last timed call returned.
+        What the last call returned.
     extra_bytes : int
-        The largest peak RSS increase of a sampled call.
+        Largest peak RSS increase over the timed calls.
     """
     if warmup:
         fit()
     result, times, extra = None, [], 0
     for _ in range(repeat):
-        with PeakMemory() if not warmup else contextlib.nullcontext() as memory:
+        with PeakMemory() as memory:
             start = time.perf_counter()
             result = fit()
             times.append(time.perf_counter() - start)
-        if memory is not None:
-            extra = max(extra, memory.extra)
-    if warmup:
-        with PeakMemory() as memory:
-            fit()
-        extra = memory.extra
+        extra = max(extra, memory.extra)
     return statistics.median(times), result, extra
