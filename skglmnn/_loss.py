@@ -36,7 +36,7 @@ from ._kernels.pointwise import (
     pointwise_loss,
     pointwise_loss_gradient_hessian,
 )
-from ._kernels.scaling import parallel_small_gram
+from ._kernels.scaling import parallel_small_gram, small_gram
 from ._threads import parallel_row_blocks, scratch, split_rows
 
 # X^T W X runs over blocks of rows of about this many bytes: the scaled copy of a
@@ -44,8 +44,10 @@ from ._threads import parallel_row_blocks, scratch, split_rows
 # run at full speed and for Python's per-block overhead to vanish.
 _HESSIAN_BLOCK_BYTES = 2**20
 _FEW_COLUMNS = 8  # up to this many columns a block is gathered transposed (``_weighted_gram``)
-# up to this many columns (all of X's, or chosen ones) one compiled pass on numba's threads
-_SMALL_GRAM = 32
+_SMALL_GRAM = 16  # up to this many columns of all of X, one compiled pass (``small_gram``)
+# with ``narrow``, up to this many columns (all of X's, or chosen ones) one compiled
+# pass on numba's threads (``parallel_small_gram``)
+_NARROW_GRAM = 32
 ROW_WORK = 8  # a row's pointwise formulas cost about as much as 8 elements of X
 # the pairs whose sweeps can read their transcendentals of y from ``GLMLoss.y_terms``
 _Y_TERM_PAIRS = (C.POISSON_LOG, C.GAMMA_LOG, C.TWEEDIE_LOG)
@@ -139,7 +141,7 @@ class GLMLoss:
         return loss, grad, (hess if hessian else None)
 
     def loss_gradient(self, X, y, coef, intercept, sample_weight=None, offset=None, hessian=False,
-                      shift=None, y_terms=None, sample_gradient=None):  # fmt: skip
+                      shift=None, y_terms=None, sample_gradient=None, narrow=False):  # fmt: skip
         """Summed loss and its gradient in ``[coef, intercept]``.
 
         Parameters
@@ -158,6 +160,11 @@ class GLMLoss:
             :meth:`y_terms` of ``y``: the loss's terms in y alone are read from it.
         sample_gradient : ndarray of shape (n_samples,), default=None
             Filled with the per-sample gradient ``w * delta`` (dense C-ordered X).
+        narrow : bool, default=False
+            Sweep dense X of up to ``NARROW_COLUMNS`` columns with ``y_terms`` by
+            ``narrow_loss_gradient`` (a path's copies of the columns in play, swept
+            a hundred times): faster, but a parallel loop of its own to compile,
+            which a first fit need not pay.
 
         Returns
         -------
@@ -191,7 +198,7 @@ class GLMLoss:
                       _or_empty(shift, np.float64))  # fmt: skip
             outputs = (grad, hess, _or_empty(sample_gradient, np.float64), y_terms)
             work = X.size + ROW_WORK * X.shape[0]
-            if y_terms is not None and X.shape[1] <= NARROW_COLUMNS:  # vectorised exponentials
+            if narrow and y_terms is not None and X.shape[1] <= NARROW_COLUMNS:
                 family_power, pair = self.codes[1], self.codes[4]
                 loss = run(work, narrow_loss_gradient, *common, pair, family_power, *outputs)
             else:
@@ -212,7 +219,7 @@ class GLMLoss:
         return weighted_gram(X, hess_weights)
 
 
-def weighted_gram(X, weights, shift=None, columns=None):
+def weighted_gram(X, weights, shift=None, columns=None, narrow=False):
     """``[X - c, 1]^T diag(weights) [X - c, 1]`` as a float64 (p + 1, p + 1) matrix, intercept last.
 
     ``columns`` (dense X only) restricts it to those columns of X: (len + 1) square.
@@ -222,12 +229,15 @@ def weighted_gram(X, weights, shift=None, columns=None):
     cancellation.  Dense X is processed in blocks of rows with a symmetric
     rank-k update (BLAS ``syrk``) on ``sqrt(weights) * (X_block - c)``, so that
     no copy of X is made; the rows are split among numba's number of threads,
-    each running single-threaded BLAS (see ``_threads``).  Up to ``_SMALL_GRAM``
-    columns (a path's copies, a working set) one compiled pass on numba's own
-    threads does it (``parallel_small_gram``): between numba sweeps, Python threads
-    competed with numba's, still spinning, for the cores (measured on 100k rows
-    right after a sweep: 9 columns 1.3 ms against 2.9 ms, 25 chosen columns of
-    100 about 5 ms against 12).  Sparse X (never
+    each running single-threaded BLAS (see ``_threads``); up to ``_SMALL_GRAM``
+    whole columns each thread runs one compiled pass instead (``small_gram``).
+    With ``narrow`` (a path's copies of the columns in play, a working set of
+    a large fit), up to ``_NARROW_GRAM`` columns one compiled pass on numba's
+    own threads does it (``parallel_small_gram``): between numba sweeps, Python
+    threads competed with numba's, still spinning, for the cores (measured on
+    100k rows right after a sweep: 9 columns 1.3 ms against 2.9 ms, 25 chosen
+    columns of 100 about 5 ms against 12); it is a parallel loop of its own to
+    compile, which a first fit need not pay.  Sparse X (never
     centred) uses ``X^T (W X)``, which copies only its non-zeros.
     """
     n, p = X.shape
@@ -242,7 +252,7 @@ def weighted_gram(X, weights, shift=None, columns=None):
         H[:p, p] = np.asarray(weighted.sum(axis=0)).ravel()
     else:
         shift = np.zeros(p) if shift is None else (shift if columns is None else shift[columns])
-        if p <= _SMALL_GRAM and is_compiled():  # never compiles for it
+        if narrow and p <= _NARROW_GRAM and is_compiled():  # never compiles for it
             upper, colsum = np.empty((p, p)), np.empty(p)
             chosen = np.arange(p) if columns is None else np.asarray(columns, dtype=np.int64)
             run(0, parallel_small_gram, X, chosen, np.asarray(weights, dtype=np.float64),
@@ -271,6 +281,11 @@ def _weighted_gram(X, weights, shift, columns=None):
     n, p = X.shape[0], (X.shape[1] if columns is None else len(columns))
     upper = np.zeros((p, p))
     colsum = np.zeros(p)
+    if columns is None and p <= _SMALL_GRAM and is_compiled():  # never compiles for it
+        shift = np.broadcast_to(np.asarray(shift, dtype=np.float64), (p,))
+        run(0, small_gram, X, np.arange(p), np.asarray(weights, dtype=np.float64),
+            np.ascontiguousarray(shift), upper, colsum)  # fmt: skip
+        return upper, colsum
     centred = np.any(shift != 0)
     few = p <= _FEW_COLUMNS
     # blocks of about _HESSIAN_BLOCK_BYTES of what BLAS works on (the chosen columns)

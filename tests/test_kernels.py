@@ -442,7 +442,7 @@ def test_the_narrow_sweep_equals_numpy(spec, width, dtype):
     value, grad, hess = loss.loss_gradient(X, y.astype(dtype), coef, 0.4, w, offset,
                                            hessian=True, shift=shift,
                                            y_terms=loss.y_terms(y.astype(dtype)),
-                                           sample_gradient=deltas)  # fmt: skip
+                                           sample_gradient=deltas, narrow=True)  # fmt: skip
     y = y.astype(dtype).astype(np.float64)
     p = {"poisson": 1.0, "gamma": 2.0}.get(family.name, family.power)  # variance mu^p
     expected_loss = 0.5 * np.sum(w * reference_unit_deviance(family, y, mu))
@@ -510,10 +510,11 @@ def test_centred_products_keep_the_digits_of_columns_far_from_zero(dtype):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("width", [1, 5, 15, 40])
 def test_the_gram_matrix_of_a_few_columns_equals_numpy(width, dtype):
-    """``weighted_gram`` of whole columns and of the same columns chosen (up to 32 one
-    compiled pass on numba's threads, ``parallel_small_gram``; above, row blocks
-    through BLAS) equal the centred float64 product, also where the columns are chosen
-    among others, on a year, an income, a rate of 1e-3, a dummy and a count, over rows
+    """``weighted_gram`` of whole columns and of the same columns chosen (up to 16 whole
+    columns one compiled pass per thread, ``small_gram``; with ``narrow`` up to 32 one
+    pass on numba's threads, ``parallel_small_gram``; else row blocks through BLAS)
+    equal the centred float64 product, also where the columns are chosen among
+    others, on a year, an income, a rate of 1e-3, a dummy and a count, over rows
     that are not a whole number of blocks."""
     from skglmnn._kernels._jit import compile_kernels
     from skglmnn._loss import weighted_gram
@@ -528,7 +529,9 @@ def test_the_gram_matrix_of_a_few_columns_equals_numpy(width, dtype):
     expected = Z.T @ (w[:, None] * Z)
     scale = np.sqrt(np.outer(np.diag(expected), np.diag(expected)))
     wider = np.ascontiguousarray(np.column_stack([X[:, ::-1], X]))  # X's columns among others
-    for got in (weighted_gram(np.ascontiguousarray(X), w, shift),
-                weighted_gram(X, w, shift, np.arange(width)),
-                weighted_gram(wider, w, np.r_[shift[::-1], shift], width + np.arange(width))):
-        assert np.all(np.abs(got - expected) <= 1e-12 * scale)
+    for narrow in (False, True):
+        for got in (weighted_gram(np.ascontiguousarray(X), w, shift, narrow=narrow),
+                    weighted_gram(X, w, shift, np.arange(width), narrow=narrow),
+                    weighted_gram(wider, w, np.r_[shift[::-1], shift], width + np.arange(width),
+                                  narrow=narrow)):  # fmt: skip
+            assert np.all(np.abs(got - expected) <= 1e-12 * scale)

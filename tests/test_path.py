@@ -43,9 +43,9 @@ def _spy_on_hessians(monkeypatch):
     sizes = []
     original = cd_module.weighted_gram
 
-    def spy(X, weights, shift=None, columns=None):
+    def spy(X, weights, shift=None, columns=None, narrow=False):
         sizes.append(X.shape[1] if columns is None else len(columns))
-        return original(X, weights, shift, columns)
+        return original(X, weights, shift, columns, narrow)
 
     monkeypatch.setattr(cd_module, "weighted_gram", spy)
     return sizes

@@ -333,6 +333,9 @@ class GLMProblem(Problem):
         # keep the per-sample gradient of the last evaluation (dense C-ordered X only)
         self.keeps_sample_gradient = False
         self._sample_gradient = None  # (kernel parameters, per-sample gradient) kept
+        # sweeps and Hessians by the kernels for a few columns (``GLMLoss.loss_gradient``'s
+        # ``narrow``): set on the copies a path sweeps a hundred times (``restricted``)
+        self.narrow_sweeps = False
         self._setup(X, sample_weight, alpha, l1, fit_intercept, intercept_penalty, precondition)
 
     @property
@@ -353,6 +356,7 @@ class GLMProblem(Problem):
         other = copy.copy(self)
         other.X, other.n_features, other.scaling = X_columns, X_columns.shape[1], scaling
         other._shared, other._memo = shared, None
+        other.narrow_sweeps = True
         other._set_weights()
         return other
 
@@ -361,6 +365,7 @@ class GLMProblem(Problem):
         loss, grad, hess = self.loss.loss_gradient(
             self.X, self.y, coef[0], float(intercept[0]), self.sample_weight, self.offset,
             curvature, shift=self.scaling.shift, y_terms=self._terms(), sample_gradient=deltas,
+            narrow=self.narrow_sweeps,
         )  # fmt: skip
         if deltas is not None:
             self._sample_gradient = (_key(coef, intercept), deltas)
@@ -373,7 +378,8 @@ class GLMProblem(Problem):
         return self._y_terms[0]
 
     def _raw_hessian(self, hess_weights):
-        return weighted_gram(self.X, hess_weights, self.scaling.shift)
+        return weighted_gram(self.X, hess_weights, self.scaling.shift,
+                             narrow=self.narrow_sweeps)  # fmt: skip
 
     def sample_gradient(self, theta):
         """Per-sample ``w_i d loss_i / d eta_i`` at ``theta`` (dense X): the gradient of the

@@ -154,7 +154,9 @@ def _dense_hessian(problem, h, columns, measure, tol):
     curvature = problem._shared.setdefault("curvature", _Curvature())
     H = curvature.reusable(problem, columns, h, measure, tol)
     if H is None:
-        H = weighted_gram(problem.X, h, problem.scaling.shift, columns)
+        # a copy of the columns in play, or a working set: kernels for a few columns
+        narrow = getattr(problem, "narrow_sweeps", False) or columns is not None
+        H = weighted_gram(problem.X, h, problem.scaling.shift, columns, narrow)
         curvature.store(problem, columns, h, H)
     scale = 1.0 / problem.scaling.scale
     if columns is not None:
