@@ -267,6 +267,17 @@ def sum_partials(partial, out):
         out[j] = s
 
 
+@scalar_kernel
+def sweep_options(sample_weight, offset, shift, hess_out, delta_out, p):
+    """``(weighted, has_offset, want_hess, want_delta, centres)`` of a sweep's arguments:
+    length-0 arrays mean "not given"; the centres are ``shift``, or p zeros."""
+    c = np.zeros(p)
+    if shift.shape[0] > 0:
+        c[:] = shift
+    return (sample_weight.shape[0] > 0, offset.shape[0] > 0, hess_out.shape[0] > 0,
+            delta_out.shape[0] > 0, c)  # fmt: skip
+
+
 @parallel_kernel
 def dense_loss_gradient(
     X, y, sample_weight, offset, coef, intercept, shift,
@@ -291,14 +302,9 @@ def dense_loss_gradient(
     loses three digits to cancellation.
     """
     n, p = X.shape
-    weighted = sample_weight.shape[0] > 0
-    has_offset = offset.shape[0] > 0
-    centred = shift.shape[0] > 0
-    want_hess = hess_out.shape[0] > 0
-    want_delta = delta_out.shape[0] > 0
-    c = np.zeros(p)
-    if centred:
-        c[:] = shift
+    weighted, has_offset, want_hess, want_delta, c = sweep_options(
+        sample_weight, offset, shift, hess_out, delta_out, p
+    )
     n_blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
     partial = np.zeros((n_blocks, p + 1))
     losses = np.zeros(n_blocks)
@@ -353,14 +359,9 @@ def narrow_loss_gradient(
     from there on each row adds its share as in ``dense_loss_gradient``.
     """
     n, p = X.shape
-    weighted = sample_weight.shape[0] > 0
-    has_offset = offset.shape[0] > 0
-    centred = shift.shape[0] > 0
-    want_hess = hess_out.shape[0] > 0
-    want_delta = delta_out.shape[0] > 0
-    c = np.zeros(p)
-    if centred:
-        c[:] = shift
+    weighted, has_offset, want_hess, want_delta, c = sweep_options(
+        sample_weight, offset, shift, hess_out, delta_out, p
+    )
     a1, a2 = stored_exponents(pair, fpower)
     two = a2 != 0.0
     n_blocks = (n + BLOCK_ROWS - 1) // BLOCK_ROWS
