@@ -62,8 +62,8 @@ def small_gram(X, columns, weights, shift, upper, colsum):
     loops on rows as short, several passes a block; here blocks of rows are
     transposed into two small buffers and every entry is a dot product along the
     rows, which the compiler vectorises (100k x 3: 0.4 ms on two threads against
-    1.4 ms).  One thread: the caller splits the rows
-    (``_threads.parallel_row_blocks``).
+    1.4 ms).  One thread: the caller splits the rows (``_threads.parallel_row_blocks``,
+    or ``parallel_small_gram``).
     """
     n, p = X.shape[0], columns.shape[0]
     block = 256
@@ -95,10 +95,12 @@ def parallel_small_gram(X, columns, weights, shift, n_chunks, upper, colsum):
     """``small_gram`` over ``n_chunks`` row ranges on numba's threads, summed into
     ``upper`` and ``colsum`` (which it sets, not adds to).
 
-    For the Hessians of a path's copies, formed between numba sweeps of the same
-    columns: run on Python threads (``_threads``) they competed with numba's,
-    still spinning after the sweep, for the two cores (100k x 9: 2.9 ms right
-    after a sweep against 1.6 ms alone, measured).
+    For the Hessians of a path's copies and of a large fit's working sets, formed
+    between numba sweeps: run on Python threads (``_threads``) they competed with
+    numba's, still spinning after the sweep, for the two cores (100k x 9: 2.9 ms
+    right after a sweep against 1.6 ms alone, measured).  A parallel loop costs
+    seconds to compile, so only those callers use it (``_loss.weighted_gram``'s
+    ``narrow``).
     """
     n, p = X.shape[0], columns.shape[0]
     uppers = np.zeros((n_chunks, p, p))
