@@ -100,6 +100,14 @@ class GLMLoss:
             sp.issparse(X) and X.format == "csr"
         )
 
+    def sweeps_columns(self, n_columns):
+        """Whether ``loss_gradient(narrow=True)`` sweeps ``n_columns`` columns of dense X
+        stored column by column (Fortran order) with ``narrow_loss_gradient``: the
+        pairs with ``y_terms``, up to ``NARROW_COLUMNS`` columns.  A copy of a few
+        columns that is swept many times (``cd._ColumnCopy``) is then made in that
+        order."""
+        return self.has_y_terms and 0 < n_columns <= NARROW_COLUMNS
+
     def linear_predictor(self, X, coef, intercept, offset=None):
         """``eta = X @ coef + intercept (+ offset)`` in X's dtype, without copying X."""
         eta = X @ coef.astype(X.dtype, copy=False)
@@ -161,10 +169,10 @@ class GLMLoss:
         sample_gradient : ndarray of shape (n_samples,), default=None
             Filled with the per-sample gradient ``w * delta`` (dense C-ordered X).
         narrow : bool, default=False
-            Sweep dense X of up to ``NARROW_COLUMNS`` columns with ``y_terms`` by
-            ``narrow_loss_gradient`` (a path's copies of the columns in play, swept
-            a hundred times): faster, but a parallel loop of its own to compile,
-            which a first fit need not pay.
+            Sweep Fortran-ordered dense X by ``narrow_loss_gradient`` where
+            ``sweeps_columns`` says it applies (a path's copies of the columns in
+            play, swept a hundred times): faster, but a parallel loop of its own
+            to compile, which a first fit need not pay.
 
         Returns
         -------
@@ -187,22 +195,26 @@ class GLMLoss:
                 *self.codes, 4 * thread_count(), grad, hess, y_terms,
             )  # fmt: skip
             return loss, grad, (hess if hessian else None)
-        if sample_gradient is not None and not (isinstance(X, np.ndarray)
-                                                and X.flags.c_contiguous):  # fmt: skip
-            raise ValueError("sample_gradient is filled for dense C-ordered X only")
-        if isinstance(X, np.ndarray) and X.flags.c_contiguous:
+        dense = isinstance(X, np.ndarray)
+        by_columns = (narrow and dense and X.flags.f_contiguous and y_terms is not None
+                      and self.sweeps_columns(X.shape[1]))  # fmt: skip
+        if sample_gradient is not None and not (by_columns or dense and X.flags.c_contiguous):
+            raise ValueError("sample_gradient is filled for dense C-ordered X only, or a "
+                             "column-ordered one with narrow=True")  # fmt: skip
+        if by_columns or dense and X.flags.c_contiguous:
             grad = np.empty(X.shape[1] + 1)
             hess = np.empty(X.shape[0] if hessian else 0, dtype=X.dtype)
-            common = (X, y, _or_empty(sample_weight, y.dtype), _or_empty(offset, y.dtype),
+            common = (y, _or_empty(sample_weight, y.dtype), _or_empty(offset, y.dtype),
                       np.ascontiguousarray(coef, dtype=np.float64), float(intercept),
                       _or_empty(shift, np.float64))  # fmt: skip
             outputs = (grad, hess, _or_empty(sample_gradient, np.float64), y_terms)
             work = X.size + ROW_WORK * X.shape[0]
-            if narrow and y_terms is not None and X.shape[1] <= NARROW_COLUMNS:
+            if by_columns:  # X.T: C-ordered, one row per column (a single column too)
                 family_power, pair = self.codes[1], self.codes[4]
-                loss = run(work, narrow_loss_gradient, *common, pair, family_power, *outputs)
+                loss = run(work, narrow_loss_gradient, X.T, *common, pair, family_power,
+                           *outputs)  # fmt: skip
             else:
-                loss = run(work, dense_loss_gradient, *common, *self.codes, *outputs)
+                loss = run(work, dense_loss_gradient, X, *common, *self.codes, *outputs)
             return loss, grad, (hess if hessian else None)
         centre = 0.0 if shift is None else float(coef @ shift)
         eta = self.linear_predictor(X, coef, intercept - centre, offset)
@@ -255,9 +267,11 @@ def weighted_gram(X, weights, shift=None, columns=None, narrow=False):
         if narrow and p <= _NARROW_GRAM and is_compiled():  # never compiles for it
             upper, colsum = np.empty((p, p)), np.empty(p)
             chosen = np.arange(p) if columns is None else np.asarray(columns, dtype=np.int64)
-            run(0, parallel_small_gram, X, chosen, np.asarray(weights, dtype=np.float64),
+            transposed = not X.flags.c_contiguous and X.flags.f_contiguous  # a path's copy
+            run(0, parallel_small_gram, X.T if transposed else X, chosen,
+                np.asarray(weights, dtype=np.float64),
                 np.ascontiguousarray(np.broadcast_to(shift, (p,)), dtype=np.float64),
-                4 * thread_count(), upper, colsum)  # fmt: skip
+                4 * thread_count(), transposed, upper, colsum)  # fmt: skip
             H[:p, p] = colsum
         else:
             upper, H[:p, p] = parallel_row_blocks(

@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ._kernels._jit import run
-from ._kernels.cd import cd_quadratic
+from ._kernels.cd import anchor_products, anchor_residual, cd_quadratic
 from ._loss import centred_rmatmat
 from ._solvers import SOLVERS, PathChoice, cd
 from ._solvers._problem import pseudo_gradient
@@ -426,11 +426,17 @@ class _Batches:
         self.score, self.at = score, alpha
 
     def observe(self, point, theta):
-        """Take the gradient at a point solved on all of X (its last evaluation, kept)."""
+        """Take the gradient at a point solved on all of X (its last evaluation, kept);
+        the null model's is the anchors' first (``_Anchors``)."""
         _, grad, _ = point.value_gradient(theta)
         p = self.problem.n_features
-        self._update(grad[:p] * point.scaling.scale, point.l1 / self.l1_ratio)
+        raw = grad[:p] * point.scaling.scale
+        self._update(raw, point.l1 / self.l1_ratio)
         self.size = max(1, self.size // 2)
+        if self.anchors.count == 0 and not np.any(theta[:p]):
+            # the intercept alone: its per-sample gradient needs no read of X, and
+            # the first batch's points, near it, may need none either
+            self.anchors.add(point.sample_gradient(theta)[:, None], raw[:, None])
 
     def _columns(self, k, coef):
         """``(size, wanted, soon)``: the points to solve and the columns they need."""
@@ -595,15 +601,16 @@ class _Anchors:
         n, p = problem.X.shape
         w = problem.sample_weight
         self.problem = problem
-        self.inverse_weight = (None if w is None else
+        self.inverse_weight = (np.empty(0) if w is None else
                                np.divide(1.0, w, out=np.zeros(n), where=np.asarray(w) > 0))
         self.column_norm = None  # found with the first anchors
         self.margin = self.ROUNDING * max(n, 1) * np.finfo(np.float64).eps
-        self.D = np.empty((n, self.SIZE), order="F")
+        self.D = np.empty((self.SIZE, n))  # the anchors' per-sample gradients, one per row
         self.G = np.zeros((p, self.SIZE))
         self.norms = np.zeros(self.SIZE)  # weighted norms of the anchors
         self.count = 0
-        self.gram = None
+        self.solve = None  # the pseudo-inverse of the anchors' weighted Gram matrix
+        self.work = np.empty(n)
 
     def _column_norms(self):
         """``sqrt(sum_i w_i (x_ij - c_j)^2) / W`` per column, from one pass over X taken
@@ -616,12 +623,6 @@ class _Anchors:
         _, _, squares, _ = dense_moments(problem.X, w, centre)
         return np.sqrt(np.maximum(squares, 0.0)) / problem.weight_sum * (1.0 + 1e-6)
 
-    def _weighted(self, v):
-        """``v / w`` row by row (0 where w is), for vectors and matrices of n rows."""
-        if self.inverse_weight is None:
-            return v
-        return v * (self.inverse_weight if v.ndim == 1 else self.inverse_weight[:, None])
-
     def add(self, columns, raw):
         """Take per-sample gradients ``columns`` (n x k) with their exact raw gradients
         ``raw`` (p x k): up to ``SIZE`` of them, evenly spread, the last always."""
@@ -631,29 +632,33 @@ class _Anchors:
         picks = np.unique(np.linspace(0, k - 1, min(k, self.SIZE)).round().astype(int))
         keep = min(self.count, self.SIZE - picks.size)  # the newest of the old ones
         if keep:
-            self.D[:, :keep] = self.D[:, self.count - keep : self.count]
+            self.D[:keep] = self.D[self.count - keep : self.count]
             self.G[:, :keep] = self.G[:, self.count - keep : self.count]
-        self.D[:, keep : keep + picks.size] = columns[:, picks]
+        self.D[keep : keep + picks.size] = columns[:, picks].T
         self.G[:, keep : keep + picks.size] = raw[:, picks]
         self.count = keep + picks.size
-        A = self.D[:, : self.count]
-        self.gram = A.T @ self._weighted(A)
-        self.norms[: self.count] = np.sqrt(np.maximum(np.diag(self.gram), 0.0))
+        A = self.D[: self.count]
+        gram = A @ (A * self.inverse_weight if self.inverse_weight.size else A).T
+        self.solve = np.linalg.pinv(gram, rcond=1e-12, hermitian=True)
+        self.norms[: self.count] = np.sqrt(np.maximum(np.diag(gram), 0.0))
 
     def bound(self, d):
         """``(approx, bound)``: the raw gradient at per-sample gradient ``d`` is within
-        ``bound`` of ``approx`` in every column (None, None without anchors)."""
+        ``bound`` of ``approx`` in every column (None, None without anchors).
+
+        Two passes over the samples (``anchor_products``, ``anchor_residual``)."""
         if self.count == 0:
             return None, None
-        A = self.D[:, : self.count]
-        dw = self._weighted(d)
-        a = np.linalg.lstsq(self.gram, A.T @ dw, rcond=1e-12)[0]
-        r = d - A @ a
-        residual = np.sqrt(float(r @ self._weighted(r)))
-        scale = np.sqrt(float(d @ dw)) + float(np.abs(a) @ self.norms[: self.count])
+        A, k = self.D[: self.count], self.count
+        d = np.ascontiguousarray(d, dtype=np.float64)
+        products = np.empty(k + 1)
+        run(0, anchor_products, A, d, self.inverse_weight, products)
+        a = self.solve @ products[:k]
+        residual = np.sqrt(run(0, anchor_residual, A, a, d, self.inverse_weight, self.work))
+        scale = np.sqrt(products[k]) + float(np.abs(a) @ self.norms[:k])
         if not (np.isfinite(residual) and np.isfinite(scale)):
             return None, None
-        approx = self.G[:, : self.count] @ a
+        approx = self.G[:, :k] @ a
         return approx, self.column_norm * (residual + self.margin * scale)
 
 

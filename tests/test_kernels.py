@@ -415,21 +415,31 @@ def test_the_vectorised_exponential_is_exp(compiled):
 
 
 @pytest.mark.parametrize("spec", Y_TERM_SPECS)
-@pytest.mark.parametrize("width", [1, 6, 7, 20])
+@pytest.mark.parametrize("width", [1, 6, 20, 32])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_the_narrow_sweep_equals_numpy(spec, width, dtype):
-    """The sweep of a few columns (``narrow_loss_gradient``: vectorised exponentials, the
-    gradient by columns below 7 columns and by rows from 7 on) gives the loss, gradient,
+def test_the_narrow_sweep_equals_numpy(spec, width, dtype, monkeypatch):
+    """The sweep of a few columns stored column by column (``narrow_loss_gradient``:
+    every loop along the samples, vectorised exponentials) gives the loss, gradient,
     Fisher weights and per-sample gradients written with NumPy/SciPy, on real-shaped
     columns with centres, weights (some zero), an offset, over rows that are not a
     whole number of blocks."""
-    from skglmnn._kernels._jit import compile_kernels
+    import skglmnn._loss as loss_module
+    from skglmnn._kernels._jit import compile_kernels, compiled
 
     compile_kernels()
+    calls = []
+
+    def spy(*args):
+        calls.append(args[0].shape)
+        return compiled(narrow_kernel)(*args)
+
+    narrow_kernel = loss_module.narrow_loss_gradient
+    monkeypatch.setattr(loss_module, "narrow_loss_gradient", spy)
     family, link = get_family(spec[0]), get_link(spec[1])
     rng = np.random.default_rng(22)
     n = 5003
-    X = np.column_stack([_real_shaped_columns(n, rng)] * 4)[:, :width].astype(dtype)
+    X = np.column_stack([_real_shaped_columns(n, rng)] * 8)[:, :width].astype(dtype)
+    X = np.asfortranarray(X)  # as a path's copy of its columns in play
     shift = X.astype(np.float64).mean(axis=0)
     Z = X.astype(np.float64) - shift
     coef = 0.3 / (Z.std(axis=0) * np.sqrt(width))
@@ -459,6 +469,22 @@ def test_the_narrow_sweep_equals_numpy(spec, width, dtype):
     expected_grad = np.append(Z.T @ expected_delta, expected_delta.sum())
     bound = np.append(np.abs(Z).T @ np.abs(expected_delta), np.abs(expected_delta).sum())
     assert np.all(np.abs(grad - expected_grad) <= 1e-11 * bound)
+    assert calls == [(width, n)]  # the kernel ran, on X transposed
+
+
+def test_gathered_columns_are_the_columns():
+    """``gather_columns`` (a path's copy, stored column by column) copies the chosen
+    columns exactly, in their order, for float64 and float32 X."""
+    from skglmnn._kernels._jit import run
+    from skglmnn._kernels.scaling import gather_columns
+
+    rng = np.random.default_rng(23)
+    for dtype in (np.float64, np.float32):
+        X = rng.normal(size=(301, 12)).astype(dtype)
+        columns = np.array([7, 0, 11, 3], dtype=np.int64)
+        out = np.empty((4, 301), dtype=dtype)
+        run(0, gather_columns, X, columns, out)
+        assert np.array_equal(out.T, X[:, columns])
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -514,7 +540,8 @@ def test_centred_products_keep_the_digits_of_columns_far_from_zero(dtype):
 def test_the_gram_matrix_of_a_few_columns_equals_numpy(width, dtype):
     """``weighted_gram`` of whole columns and of the same columns chosen (up to 16 whole
     columns one compiled pass per thread, ``small_gram``; with ``narrow`` up to 32 one
-    pass on numba's threads, ``parallel_small_gram``; else row blocks through BLAS)
+    pass on numba's threads, ``parallel_small_gram``, by columns for Fortran-ordered X,
+    ``columns_gram``; else row blocks through BLAS)
     equal the centred float64 product, also where the columns are chosen among
     others, on a year, an income, a rate of 1e-3, a dummy and a count, over rows
     that are not a whole number of blocks."""
@@ -532,8 +559,10 @@ def test_the_gram_matrix_of_a_few_columns_equals_numpy(width, dtype):
     scale = np.sqrt(np.outer(np.diag(expected), np.diag(expected)))
     wider = np.ascontiguousarray(np.column_stack([X[:, ::-1], X]))  # X's columns among others
     for narrow in (False, True):
-        for got in (weighted_gram(np.ascontiguousarray(X), w, shift, narrow=narrow),
-                    weighted_gram(X, w, shift, np.arange(width), narrow=narrow),
-                    weighted_gram(wider, w, np.r_[shift[::-1], shift], width + np.arange(width),
-                                  narrow=narrow)):  # fmt: skip
-            assert np.all(np.abs(got - expected) <= 1e-12 * scale)
+        for layout in (np.ascontiguousarray, np.asfortranarray):  # F: a path's copies
+            others = layout(wider)
+            for got in (weighted_gram(layout(X), w, shift, narrow=narrow),
+                        weighted_gram(layout(X), w, shift, np.arange(width), narrow=narrow),
+                        weighted_gram(others, w, np.r_[shift[::-1], shift],
+                                      width + np.arange(width), narrow=narrow)):  # fmt: skip
+                assert np.all(np.abs(got - expected) <= 1e-12 * scale)

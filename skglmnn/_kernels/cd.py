@@ -236,3 +236,46 @@ def relative_change(h, h0):
         elif h[i] != 0.0:
             return np.inf
     return largest
+
+
+@loop_kernel
+def anchor_products(A, d, inverse_weight, out):
+    """``out[:k] = A (d / w)`` and ``out[k] = d . (d / w)`` for the k rows of ``A``, the
+    ``n``-vector ``d`` and ``1 / w`` (0 where w is; length 0: unit weights).
+
+    The products a path's per-sample gradient needs against the anchors'
+    (``_path._Anchors.bound``), without a temporary the size of ``d``.
+    """
+    k, n = A.shape
+    weighted = inverse_weight.shape[0] > 0
+    for j in range(k + 1):
+        row = A[j] if j < k else d
+        s = 0.0
+        if weighted:
+            for i in range(n):
+                s += row[i] * d[i] * inverse_weight[i]
+        else:
+            for i in range(n):
+                s += row[i] * d[i]
+        out[j] = s
+
+
+@loop_kernel
+def anchor_residual(A, a, d, inverse_weight, r):
+    """``sum_i r_i^2 / w_i`` for ``r = d - A^T a`` (``A`` of shape (k, n)), with ``r``
+    as the work space; ``inverse_weight`` as in ``anchor_products``."""
+    k, n = A.shape
+    for i in range(n):
+        r[i] = d[i]
+    for j in range(k):
+        row, aj = A[j], a[j]
+        for i in range(n):
+            r[i] -= aj * row[i]
+    s = 0.0
+    if inverse_weight.shape[0] > 0:
+        for i in range(n):
+            s += r[i] * r[i] * inverse_weight[i]
+    else:
+        for i in range(n):
+            s += r[i] * r[i]
+    return s

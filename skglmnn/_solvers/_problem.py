@@ -388,7 +388,10 @@ class GLMProblem(Problem):
         kept = self._sample_gradient
         if kept is not None and kept[0] == _key(coef, intercept):  # from the last evaluation
             return kept[1]
-        eta = centred_matvec(self.X, coef[0], self.scaling.shift, float(intercept[0]))
+        if np.any(coef[0]):
+            eta = centred_matvec(self.X, coef[0], self.scaling.shift, float(intercept[0]))
+        else:  # the intercept alone (a path's null model): no read of X
+            eta = np.full(self.X.shape[0], float(intercept[0]))
         if self.offset is not None:
             eta += self.offset
         y = np.asarray(self.y, dtype=np.float64)
