@@ -106,7 +106,7 @@ class GLMLoss:
         pairs with ``y_terms``, up to ``NARROW_COLUMNS`` columns.  A copy of a few
         columns that is swept many times (``cd._ColumnCopy``) is then made in that
         order."""
-        return self.has_y_terms and 0 < n_columns <= NARROW_COLUMNS
+        return self.has_y_terms and n_columns <= NARROW_COLUMNS
 
     def linear_predictor(self, X, coef, intercept, offset=None):
         """``eta = X @ coef + intercept (+ offset)`` in X's dtype, without copying X."""

@@ -114,18 +114,31 @@ def test_a_stale_hessian_is_not_reused_when_the_weights_have_moved(monkeypatch):
 
 
 def test_relative_change_kernel():
+    """``relative_change`` (the kept Hessian's staleness, from 1 / h0) against NumPy: the
+    largest relative change of the Fisher weights, rows of weight zero left out, inf
+    where such a row gains weight or a weight is not a number; lengths that are not a
+    multiple of its four lanes."""
     compile_kernels()
     rng = np.random.default_rng(0)
-    h0 = rng.uniform(0.1, 2.0, 1000)
-    h = h0 * (1 + rng.uniform(-0.2, 0.3, 1000))
-    assert K.relative_change(h, h0) == pytest.approx(np.max(np.abs(h / h0 - 1)), rel=1e-14)
-    h0[5] = h[5] = 0.0  # a row left out (a CV fold's zero weight)
-    assert K.relative_change(h, h0) == pytest.approx(np.max(np.abs(h[h0 > 0] / h0[h0 > 0] - 1)))
-    h[5] = 1.0
-    assert K.relative_change(h, h0) == np.inf
-    h[5], h[7] = 0.0, np.nan
-    assert K.relative_change(h, h0) == np.inf
-    assert K.relative_change(h.astype(np.float32), h0) == np.inf
+
+    def change(h, h0):
+        inverse = np.divide(1.0, h0, out=np.zeros(h0.size), where=h0 > 0)
+        return K.relative_change(h, inverse, (h0 > 0).astype(np.float64))
+
+    for n in (1000, 1003):
+        h0 = rng.uniform(0.1, 2.0, n)
+        h = h0 * (1 + rng.uniform(-0.2, 0.3, n))
+        h[-1] = 3.0 * h0[-1]  # the largest change in the last row, outside the four lanes
+        assert change(h, h0) == pytest.approx(np.max(np.abs(h / h0 - 1)), rel=1e-14)
+        h[-1] = h0[-1]
+        assert change(h, h0) == pytest.approx(np.max(np.abs(h / h0 - 1)), rel=1e-14)
+        h0[5] = h[5] = 0.0  # a row left out (a CV fold's zero weight)
+        assert change(h, h0) == pytest.approx(np.max(np.abs(h[h0 > 0] / h0[h0 > 0] - 1)))
+        h[5] = 1.0
+        assert change(h, h0) == np.inf
+        h[5], h[7] = 0.0, np.nan
+        assert change(h, h0) == np.inf
+        assert change(h.astype(np.float32), h0) == np.inf
 
 
 def test_loss_module_gram_of_columns_matches_numpy():

