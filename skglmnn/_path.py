@@ -348,10 +348,12 @@ class _Predictor:
         a stale Hessian's error mattered most.  Where the change is not ``known`` (a
         column new to the copy) the Hessian's own prediction stands in.  Left as it is
         if the curvature along the step is not positive."""
-        H = cd._dense_hessian(point, hess, None, near, self.tol)
+        # the kept Hessian however stale (no pass over the samples to weigh it): the
+        # update below corrects it along the path, and the solve checks the start
+        H = cd._dense_hessian(point, hess, None, near, self.tol, weigh=False)
         if not point.fit_intercept:
             H = H[:-1, :-1]
-        H[np.diag_indices_from(H)] += point.l2_weights
+        H.flat[:: H.shape[0] + 1] += point.l2_weights
         Hs = H @ step
         change = np.where(known, change, Hs)
         along, secant = float(step @ Hs), float(change @ step)

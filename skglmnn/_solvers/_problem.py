@@ -101,11 +101,10 @@ def pseudo_gradient(theta, grad, weights):
     ``grad + weights sign(theta)`` where theta is non-zero; at zero the
     subdifferential is ``[grad - w, grad + w]`` and its element nearest 0 is taken.
     """
-    v = grad + weights * np.sign(theta)
-    zero = theta == 0
-    right, left = grad[zero] + weights[zero], grad[zero] - weights[zero]
-    v[zero] = np.where(right < 0, right, np.where(left > 0, left, 0.0))
-    return v
+    # at zero: the gradient soft-thresholded by the weight (the same numbers as
+    # grad + w where that is below 0 and grad - w where that is above)
+    shrunk = np.sign(grad) * np.maximum(np.abs(grad) - weights, 0.0)
+    return np.where(theta == 0, shrunk, grad + weights * np.sign(theta))
 
 
 class Problem:
@@ -292,7 +291,7 @@ class Problem:
             keep = np.ones(self.n_outputs * q, dtype=bool)
             keep[q - 1 :: q] = False
             H = H[np.ix_(keep, keep)]
-        H[np.diag_indices_from(H)] += self.l2_weights
+        H.flat[:: H.shape[0] + 1] += self.l2_weights
         return H
 
     def flat_directions(self):

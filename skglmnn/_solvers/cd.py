@@ -112,8 +112,9 @@ class _Curvature:
         self.shift = self.columns = self.H = None
         self.inverse = self.positive = None  # of the Fisher weights h0 at H
 
-    def reusable(self, problem, columns, h, measure, tol):
-        """The stored Hessian on ``columns`` (+ intercept), raw, or None if a new one pays.
+    def reusable(self, problem, columns, h, measure, tol, weigh=True):
+        """The stored Hessian on ``columns`` (+ intercept), raw, or None if a new one pays
+        (``weigh=False``: whenever it covers them, however stale).
 
         ``columns`` is None for all of them.
         """
@@ -125,6 +126,9 @@ class _Curvature:
         place[self.columns] = np.arange(self.columns.size)
         if np.any(place[wanted] < 0):
             return None
+        index = np.append(place[wanted], self.columns.size)  # the intercept's row is last
+        if not weigh:
+            return self.H[np.ix_(index, index)]
         delta = float(K.relative_change(h, self.inverse, self.positive))
         if not delta < 0.5:
             return None
@@ -134,7 +138,6 @@ class _Curvature:
         fresh = 1.0 if measure * measure <= tol else 2.0
         if stale > fresh + _gram_cost(wanted.size, p, columns is not None):
             return None
-        index = np.append(place[wanted], self.columns.size)  # the intercept's row is last
         return self.H[np.ix_(index, index)]
 
     def store(self, problem, columns, h, H):
@@ -153,11 +156,11 @@ def _same(a, b):
     return a is b or np.array_equal(a, b)
 
 
-def _dense_hessian(problem, h, columns, measure, tol):
+def _dense_hessian(problem, h, columns, measure, tol, weigh=True):
     """The Hessian's data part on ``columns`` (None: all) with intercept, internal units;
-    the last one formed is reused when that pays (``_Curvature``)."""
+    the last one formed is reused when that pays (``_Curvature``; ``weigh=False``: always)."""
     curvature = problem._shared.setdefault("curvature", _Curvature())
-    H = curvature.reusable(problem, columns, h, measure, tol)
+    H = curvature.reusable(problem, columns, h, measure, tol, weigh)
     if H is None:
         # a copy of the columns in play, or a working set: kernels for a few columns
         narrow = getattr(problem, "narrow_sweeps", False) or columns is not None
@@ -204,7 +207,7 @@ def _quadratic_solver(problem, hess_weights, measure, tol):
         H = _dense_hessian(problem, hess_weights, None, measure, tol)
         if not problem.fit_intercept:
             H = H[:-1, :-1]
-        H[np.diag_indices_from(H)] += problem.l2_weights
+        H.flat[:: H.shape[0] + 1] += problem.l2_weights
         return K.cd_quadratic(H, g, theta, l1, MAX_SWEEPS, inner_tol, z)
 
     return solve
@@ -256,7 +259,7 @@ def _working_set_solver(problem, hess_weights, measure, tol):
                 return residual_solve(g, theta, l1, tol, z)
             index = np.append(columns, p) if intercept else columns
             H = hessian_of(columns)
-            H[np.diag_indices_from(H)] += l2[index]
+            H.flat[:: H.shape[0] + 1] += l2[index]
             z_active = np.empty(index.size)
             K.cd_quadratic(H, g[index], theta[index], l1[index], MAX_SWEEPS, tol, z_active)
             z[:] = theta
