@@ -422,7 +422,6 @@ class _Batches:
         self.score, self.at = None, None
         self.slope = np.ones(p)  # the assumed d score / d(-alpha) of each column
         self.forced = np.zeros(p, dtype=bool)  # columns a check found breaking their conditions
-        self.D = None
         self.last = None  # the last restricted problem solved
         self.anchors = _Anchors(problem)  # bounds that spare reads of X
 
@@ -498,11 +497,9 @@ class _Batches:
 
     def _solve(self, k, size, copy, previous, theta, predictor):
         """Points ``k`` to ``k + size - 1`` on ``copy``, each from the last (stops at one
-        that does not converge); their per-sample derivatives fill ``D``."""
+        that does not converge), each with its per-sample derivatives."""
         l1_ratio, p = self.l1_ratio, self.problem.n_features
         index = np.append(copy.columns, p) if previous.fit_intercept else copy.columns
-        if self.D is None:
-            self.D = np.empty((self.problem.X.shape[0], self.most), order="F")
         solved = []
         for m in range(size):
             alpha = self.alphas[k + m]
@@ -525,8 +522,9 @@ class _Batches:
             theta = np.zeros_like(theta)
             theta[index] = result.theta
             predictor.solved(result.theta, theta)
-            self.D[:, m] = restricted.sample_gradient(result.theta)
-            solved.append((point, theta, result, predictor.error))
+            # the last evaluation's own array (each evaluation fills a new one): no copy
+            d = restricted.sample_gradient(result.theta)
+            solved.append((point, theta, result, predictor.error, d))
             previous = point
             if not result.converged:
                 break
@@ -541,20 +539,19 @@ class _Batches:
         """
         problem, p = self.problem, self.problem.n_features
         taken, raw_last = [], None
-        for m, (point, theta, result, error) in enumerate(solved):
-            approx = self._certified(point, result, copy, self.D[:, m])
+        for point, theta, result, error, d in solved:
+            approx = self._certified(point, result, copy, d)
             if approx is None:
                 break
             taken.append((point, theta, result, error))
             raw_last = approx
-        else:
-            m = len(solved)
+        m = len(taken)
         if m < len(solved):  # the rest: one read of X
-            columns = self.D[:, m : len(solved)]
+            columns = np.column_stack([item[4] for item in solved[m:]])
             raw, sums = centred_rmatmat(problem.X, columns, problem.scaling.shift)
             raw /= problem.weight_sum
             self.anchors.add(columns, raw)
-            for i, (point, theta, result, error) in enumerate(solved[m:]):
+            for i, (point, theta, result, error, _) in enumerate(solved[m:]):
                 grad = raw[:, i] / point.scaling.scale
                 if point.fit_intercept:
                     grad = np.append(grad, sums[i] / problem.weight_sum)
