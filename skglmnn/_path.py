@@ -516,6 +516,9 @@ class _Batches:
             restricted.keeps_sample_gradient = True  # for D: no sweep of its own
             self.last = restricted
             start = predictor.start(restricted, theta[index], index)
+            _, grad, _ = restricted.value_gradient(start, curvature=True)  # the solve's first
+            if restricted.optimality(start, grad) > self.tol:
+                start = restricted.shift_intercept(start)
             result = cd._cd_solve(restricted, start, self.max_iter, self.tol, 0,
                                   restricted.l1_weights)  # fmt: skip
             result.n_iter += predictor.stepped
