@@ -668,10 +668,16 @@ class _Anchors:
         self.work = np.empty(n)
 
     def _column_norms(self):
-        """``sqrt(sum_i w_i (x_ij - c_j)^2) / W`` per column, from one pass over X taken
-        about ``c`` itself (no digits lost to cancellation), with a margin of 1e-6."""
+        """``sqrt(sum_i w_i (x_ij - c_j)^2) / W`` per column, with a margin of 1e-6: from the
+        bound on the columns' mean squares the standardisation found
+        (``ColumnScaling.spread_bound``), else from one pass over X taken about ``c``
+        itself (no digits lost to cancellation)."""
         problem = self.problem
         p, shift = problem.n_features, problem.scaling.shift
+        bound = problem.scaling.spread_bound
+        if bound is not None:
+            W = problem.weight_sum
+            return np.sqrt(np.maximum(bound, 0.0) * W) / W * (1.0 + 1e-6)
         w = problem.sample_weight
         w = np.empty(0) if w is None else np.asarray(w, dtype=np.float64)
         centre = np.zeros(p) if shift is None else shift

@@ -282,6 +282,37 @@ def test_column_moments_on_row_blocks_of_threads_equal_numpy(threads):
         numba.set_num_threads(before)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_spread_bound_holds_the_columns_mean_squares(dtype):
+    """``ColumnScaling.spread_bound`` is at least each column's weighted mean square about
+    its centre (about 0 uncentred) computed exactly (in fractions), and within 1e-6 of
+    it -- on real-shaped columns and a constant year, with weights, some zero; where a
+    column's first row (the moments' reference) is 1e6 from the rest, no bound is
+    given."""
+    from fractions import Fraction
+
+    from skglmnn._solvers._scaling import ColumnScaling
+
+    rng = np.random.default_rng(31)
+    n = 3001
+    X = np.column_stack([_real_shaped_columns(n, rng), np.full(n, 2017.0)]).astype(dtype)
+    w = rng.uniform(0.0, 2.0, n)
+    w[::13] = 0.0
+    weight_sum = sum(Fraction(float(wi)) for wi in w)
+    for centre in (True, False):
+        scaling = ColumnScaling.of(X, w, centre=centre)
+        assert scaling.spread_bound is not None
+        for j in range(X.shape[1]):
+            c = Fraction(float(scaling.shift[j])) if centre else Fraction(0)
+            exact = sum(Fraction(float(wi)) * (Fraction(float(x)) - c) ** 2
+                        for wi, x in zip(w, X[:, j], strict=True)) / weight_sum  # fmt: skip
+            bound = scaling.spread_bound[j]
+            assert Fraction(float(bound)) >= exact
+            assert bound <= float(exact) * (1 + 1e-6)
+        far = np.column_stack([X, np.r_[1e6, rng.normal(size=n - 1)].astype(dtype)])
+        assert ColumnScaling.of(far, w, centre=centre).spread_bound is None
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 def test_loss_sum_on_row_ranges_of_threads_equals_the_unit_deviances(threads):
     """``GLMLoss.loss`` over 600k rows (one or two threads) is half the summed weighted

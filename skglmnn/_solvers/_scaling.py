@@ -24,7 +24,7 @@ Constant columns get ``s = 1``; centred, they are zero and leave a flat
 direction, which the Newton solver resolves by the minimum-norm solution.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -65,11 +65,22 @@ class ColumnScaling:
         The squared scales before a ridge was added (variances, or mean
         squares), so that :meth:`with_ridge` needs no pass over X; None for
         the identity.
+    spread_bound : ndarray of shape (n_features,) or None
+        For dense X, an upper bound on the weighted mean square of each
+        column about ``shift`` (about 0 without one), rounding in the moments
+        included: the variance (or mean square) plus ``4 (n + 4) eps`` times
+        the moments it was formed from -- also for a column taken as
+        constant, whose ``spread`` is 0.  The bounds of a regularisation path
+        (``_path._Anchors``) need the columns' norms; this spares them a pass
+        over X.  None where not known, or where the bound would exceed the
+        value by more than 1e-6 of it (the moments are taken about X's first
+        row, and one far from the rest costs digits).
     """
 
     scale: np.ndarray
     shift: np.ndarray | None
     spread: np.ndarray | None = None
+    spread_bound: np.ndarray | None = None
 
     @classmethod
     def identity(cls, n_features):
@@ -116,9 +127,19 @@ class ColumnScaling:
         mean_offset = first_moment / weight_sum  # mean - x0
         mean = x0 + mean_offset
         variance = np.maximum(second_moment / weight_sum - mean_offset**2, 0.0)
+        # what the sums of n terms, the mean and the subtraction can have lost, at most
+        # (each well under (n + 4) eps times the moments involved; four times that)
+        rounding = 4 * (X.shape[0] + 4) * np.finfo(np.float64).eps
+        raw = second_moment / weight_sum  # mean square about x0
         if centre:
-            return cls._centred(mean, variance, ridge)
-        return cls._from_spread(variance + mean**2, None, ridge)
+            scaling = cls._centred(mean, variance, ridge)
+            square, slack = variance, rounding * (raw + mean_offset**2)
+        else:
+            scaling = cls._from_spread(variance + mean**2, None, ridge)
+            square, slack = variance + mean**2, rounding * (raw + mean_offset**2 + mean**2 + x0**2)
+        if np.all(slack <= 1e-6 * square):  # else a first row far out: the bound is loose
+            scaling = replace(scaling, spread_bound=square + slack)
+        return scaling
 
     @classmethod
     def _centred(cls, mean, variance, ridge):
@@ -134,12 +155,14 @@ class ColumnScaling:
         """The same standardisation for another L2 strength (see :meth:`of`), without X."""
         if self.spread is None:
             return self
-        return self._from_spread(self.spread, self.shift, ridge)
+        return replace(self._from_spread(self.spread, self.shift, ridge),
+                       spread_bound=self.spread_bound)  # fmt: skip
 
     def restricted(self, columns):
         """The standardisation of the columns ``columns`` only."""
         pick = lambda a: None if a is None else a[columns]  # noqa: E731
-        return ColumnScaling(self.scale[columns], pick(self.shift), pick(self.spread))
+        return ColumnScaling(self.scale[columns], pick(self.shift), pick(self.spread),
+                             pick(self.spread_bound))  # fmt: skip
 
     def to_original(self, beta, b):
         """``(coef, intercept)`` from internal ``(beta, b)``; rows of 2-D ``beta`` are classes."""
