@@ -90,3 +90,30 @@ def measure(fit, repeat, warmup=True):
             times.append(time.perf_counter() - start)
         extra = max(extra, memory.extra)
     return statistics.median(times), result, extra
+
+
+def measure_alternating(fits, repeat, warmup=True):
+    """``measure`` for several fits whose times are compared, their calls interleaved.
+
+    Each round runs every fit once, in turn, so that a slow spell of this
+    noisy machine (two cores shared with other virtual machines) falls on all
+    of them rather than on one fit's repeats: the ratios of the medians are
+    then measured under the same conditions.
+
+    Returns
+    -------
+    measured : list of (median_seconds, result, extra_bytes), one per fit
+    """
+    if warmup:
+        for fit in fits:
+            fit()
+    times = [[] for _ in fits]
+    results, extras = [None] * len(fits), [0] * len(fits)
+    for _ in range(repeat):
+        for i, fit in enumerate(fits):
+            with PeakMemory() as memory:
+                start = time.perf_counter()
+                results[i] = fit()
+                times[i].append(time.perf_counter() - start)
+            extras[i] = max(extras[i], memory.extra)
+    return [(statistics.median(t), r, e) for t, r, e in zip(times, results, extras, strict=True)]
