@@ -389,6 +389,8 @@ def narrow_loss_gradient(
                 eta[i] += ob[i]
         for j in range(p):
             cj, bj, xj = c[j], coef[j], Xt[j, start:end]
+            if bj == 0.0:  # a column copied because it may enter, not in the model yet
+                continue
             for i in range(m):
                 eta[i] += (xj[i] - cj) * bj
         for i in range(m):
