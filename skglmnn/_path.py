@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ._kernels._jit import run
-from ._kernels.cd import anchor_products, anchor_residual, cd_quadratic
+from ._kernels.cd import anchor_bound, cd_quadratic
 from ._loss import centred_rmatmat
 from ._solvers import SOLVERS, PathChoice, cd
 from ._solvers._problem import pseudo_gradient
@@ -279,6 +279,7 @@ class _Predictor:
         self.previous_error = None  # the same at the point before
         self.z = None  # the step of the point being solved
         self.last = None  # (index, theta, gradient) where the last start was taken
+        self._hessian = None  # (raw kept Hessian, scaling, weight sum, internal Hessian)
 
     @property
     def stepped(self):
@@ -312,7 +313,7 @@ class _Predictor:
         if secant is not None:
             # a copy of the columns in play: the kept Hessian, made to agree with the
             # gradients along the path's last step
-            H = self._secant_hessian(point, hess, near, *secant)
+            H = self._secant_hessian(point, hess, *secant)
             run(0, cd_quadratic, H, grad, theta, weights, cd.MAX_SWEEPS,
                 cd.INNER_TOL * self.tol, z)  # fmt: skip
         else:
@@ -345,16 +346,36 @@ class _Predictor:
         _, grad, hess = point.value_gradient(theta, curvature=True)  # kept: no sweep
         if hess is None or point.l1_weights is None:
             return theta
-        near = np.nextafter(self.tol, np.inf)
-        H = cd._dense_hessian(point, hess, None, near, self.tol, weigh=False)
-        if not point.fit_intercept:
-            H = H[:-1, :-1]
-        H.flat[:: H.shape[0] + 1] += point.l2_weights
+        H = self._kept_hessian(point, hess)
         z = np.empty(theta.size)
         run(0, cd_quadratic, H, grad, theta, point.l1_weights, cd.MAX_SWEEPS,
             0.01 * cd.INNER_TOL * self.tol, z)  # fmt: skip
         z[theta == 0] = 0.0
         return z if np.all(np.isfinite(z)) else theta
+
+    def _kept_hessian(self, point, hess):
+        """A copy of the kept Hessian of ``point``'s smooth part, however stale, in its
+        internal units with the L2 part (one is formed where none is kept).
+
+        Scaled once per kept Hessian and scaling, not at every use (a point's
+        refinement and the next point's step use the same one)."""
+        curvature = point._shared.get("curvature")
+        cached = self._hessian
+        if not (cached is not None and curvature is not None and cached[0] is curvature.H
+                and cached[1] is point.scaling and cached[2] == point.weight_sum):
+            near = np.nextafter(self.tol, np.inf)
+            H = cd._dense_hessian(point, hess, None, near, self.tol, weigh=False)
+            curvature = point._shared["curvature"]
+            # valid while the kept one covers the same columns in the same order
+            if np.array_equal(curvature.columns, np.arange(point.n_features)):
+                self._hessian = (curvature.H, point.scaling, point.weight_sum, H)
+            else:
+                self._hessian = None
+        else:
+            H = cached[3]
+        H = H.copy() if point.fit_intercept else H[:-1, :-1].copy()
+        H.flat[:: H.shape[0] + 1] += point.l2_weights
+        return H
 
     @staticmethod
     def _secant(last, index, theta, grad):
@@ -374,7 +395,7 @@ class _Predictor:
         # a coordinate new to the copy was zero at both solutions: the step has none
         return theta - previous, change, known
 
-    def _secant_hessian(self, point, hess, near, step, change, known):
+    def _secant_hessian(self, point, hess, step, change, known):
         """The Hessian of ``point``'s smooth part (the kept one where still valid) after
         the BFGS update that makes it map the last ``step`` between solutions to the
         ``change`` of the gradient along it: the path moves on in that direction, where
@@ -383,10 +404,7 @@ class _Predictor:
         if the curvature along the step is not positive."""
         # the kept Hessian however stale (no pass over the samples to weigh it): the
         # update below corrects it along the path, and the solve checks the start
-        H = cd._dense_hessian(point, hess, None, near, self.tol, weigh=False)
-        if not point.fit_intercept:
-            H = H[:-1, :-1]
-        H.flat[:: H.shape[0] + 1] += point.l2_weights
+        H = self._kept_hessian(point, hess)
         Hs = H @ step
         change = np.where(known, change, Hs)
         along, secant = float(step @ Hs), float(change @ step)
@@ -707,16 +725,15 @@ class _Anchors:
         """``(approx, bound)``: the raw gradient at per-sample gradient ``d`` is within
         ``bound`` of ``approx`` in every column (None, None without anchors).
 
-        Two passes over the samples (``anchor_products``, ``anchor_residual``)."""
+        Two passes over the samples in one compiled call (``anchor_bound``)."""
         if self.count == 0:
             return None, None
         A, k = self.D[: self.count], self.count
         d = np.ascontiguousarray(d, dtype=np.float64)
-        products = np.empty(k + 1)
-        run(0, anchor_products, A, d, self.inverse_weight, products)
-        a = self.solve @ products[:k]
-        residual = np.sqrt(run(0, anchor_residual, A, a, d, self.inverse_weight, self.work))
-        scale = np.sqrt(products[k]) + float(np.abs(a) @ self.norms[:k])
+        a, squares, d_squares = run(0, anchor_bound, A, d, self.inverse_weight, self.solve,
+                                    self.work)  # fmt: skip
+        residual = np.sqrt(squares)
+        scale = np.sqrt(d_squares) + float(np.abs(a) @ self.norms[:k])
         if not (np.isfinite(residual) and np.isfinite(scale)):
             return None, None
         approx = self.G[:, :k] @ a

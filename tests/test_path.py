@@ -471,8 +471,8 @@ def test_the_secant_update_saves_evaluations_and_changes_no_point(weighted_path_
     updates = []
     original = path_module._Predictor._secant_hessian
 
-    def spy(self, point, hess, near, step, change, known):
-        H = original(self, point, hess, near, step, change, known)
+    def spy(self, point, hess, step, change, known):
+        H = original(self, point, hess, step, change, known)
         updates.append(((H @ step)[known], change[known]))
         return H
 
@@ -482,8 +482,8 @@ def test_the_secant_update_saves_evaluations_and_changes_no_point(weighted_path_
     for mapped, change in updates:
         np.testing.assert_allclose(mapped, change, rtol=1e-7, atol=1e-12 * np.abs(change).max())
     monkeypatch.setattr(path_module._Predictor, "_secant_hessian",
-                        lambda self, point, hess, near, step, change, known: original(
-                            self, point, hess, near, 0 * step, change, known))  # fmt: skip
+                        lambda self, point, hess, step, change, known: original(
+                            self, point, hess, 0 * step, change, known))  # fmt: skip
     kept = _weighted_path(fine)
     assert secant.n_iter.sum() < 0.95 * kept.n_iter.sum()
     np.testing.assert_array_equal(secant.coef != 0, kept.coef != 0)

@@ -250,15 +250,19 @@ def relative_change(h, inverse, positive):
 
 
 @loop_kernel
-def anchor_products(A, d, inverse_weight, out):
-    """``out[:k] = A (d / w)`` and ``out[k] = d . (d / w)`` for the k rows of ``A``, the
-    ``n``-vector ``d`` and ``1 / w`` (0 where w is; length 0: unit weights).
+def anchor_bound(A, d, inverse_weight, solve, r):
+    """``(a, |r|^2_w, |d|^2_w)`` for the ``n``-vector ``d`` against the k rows of ``A``:
+    ``a = solve (A (d / w))`` (``solve`` the pseudo-inverse of ``A W^-1 A^T``), the
+    residual ``r = d - A^T a`` (``r`` is the work space) and the weighted squared
+    norms ``sum_i r_i^2 / w_i``, ``sum_i d_i^2 / w_i``; ``inverse_weight`` is ``1 / w``
+    (0 where w is; length 0: unit weights).
 
-    The products a path's per-sample gradient needs against the anchors'
-    (``_path._Anchors.bound``), without a temporary the size of ``d``.
+    What a path's per-sample gradient needs against the anchors'
+    (``_path._Anchors.bound``), two passes over the samples, no temporaries.
     """
     k, n = A.shape
     weighted = inverse_weight.shape[0] > 0
+    products = np.zeros(k + 1)
     for j in range(k + 1):
         row = A[j] if j < k else d
         s = 0.0
@@ -268,14 +272,11 @@ def anchor_products(A, d, inverse_weight, out):
         else:
             for i in range(n):
                 s += row[i] * d[i]
-        out[j] = s
-
-
-@loop_kernel
-def anchor_residual(A, a, d, inverse_weight, r):
-    """``sum_i r_i^2 / w_i`` for ``r = d - A^T a`` (``A`` of shape (k, n)), with ``r``
-    as the work space; ``inverse_weight`` as in ``anchor_products``."""
-    k, n = A.shape
+        products[j] = s
+    a = np.zeros(k)
+    for u in range(k):
+        for v in range(k):
+            a[u] += solve[u, v] * products[v]
     for i in range(n):
         r[i] = d[i]
     for j in range(k):
@@ -283,10 +284,10 @@ def anchor_residual(A, a, d, inverse_weight, r):
         for i in range(n):
             r[i] -= aj * row[i]
     s = 0.0
-    if inverse_weight.shape[0] > 0:
+    if weighted:
         for i in range(n):
             s += r[i] * r[i] * inverse_weight[i]
     else:
         for i in range(n):
             s += r[i] * r[i]
-    return s
+    return a, s, products[k]
