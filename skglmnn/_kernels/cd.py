@@ -291,3 +291,13 @@ def anchor_bound(A, d, inverse_weight, solve, r):
         for i in range(n):
             s += r[i] * r[i]
     return a, s, products[k]
+
+
+@loop_kernel
+def shifted_intercept_outputs(d, v, hess, a, c, b, d_out, hess_out):
+    """``d_out = a d + c v`` and ``hess_out = b hess``: the per-sample gradients and Fisher
+    weights after a move of the intercept that scales every mean by a constant
+    (``GLMProblem.shift_intercept``), in one pass."""
+    for i in range(d.shape[0]):
+        d_out[i] = a * d[i] + c * v[i]
+        hess_out[i] = b * hess[i]

@@ -39,6 +39,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._kernels import codes as C
+from .._kernels._jit import run
+from .._kernels.cd import shifted_intercept_outputs
 from .._loss import (
     GLMLoss,
     MultinomialLoss,
@@ -419,13 +421,13 @@ class GLMProblem(Problem):
                 delta = np.log(v_sum / sum_mu)
                 a, c = np.exp(delta), np.expm1(delta)  # d' = a d + c w y
                 change = c * sum_mu - delta * v_sum
-                new_hess = (hess * a).astype(hess.dtype, copy=False)  # Fisher weights w mu
+                h_factor = a  # Fisher weights w mu
             else:  # Gamma: sum_i w y_i / mu_i exp(-delta) = sum_i w
                 ratio = W - sum_d  # sum_i w y_i / mu_i
                 delta = np.log(ratio / v_sum)
                 a, c = np.exp(-delta), -np.expm1(-delta)  # d' = a d + c w
                 change = delta * v_sum + np.expm1(-delta) * ratio
-                new_hess = hess
+                h_factor = 1.0  # Fisher weights w
         new_value = value + change / W
         if not (np.isfinite(new_value) and delta != 0
                 and new_value <= value + 8 * np.finfo(float).eps * abs(value)):
@@ -438,7 +440,8 @@ class GLMProblem(Problem):
         new_grad[:p] = a * data[:p] + c * v_grad / W
         new_grad[p] = (a * sum_d + c * v_sum) / W
         new_grad += self.l2_weights * shifted
-        new_d = a * d + c * v
+        new_d, new_hess = np.empty_like(d), np.empty_like(hess)
+        run(0, shifted_intercept_outputs, d, v, hess, a, c, h_factor, new_d, new_hess)
         self.remember(shifted, new_value, new_grad, new_hess)
         self._sample_gradient = (_key(*self._kernel_parameters(shifted)), new_d)
         return shifted
