@@ -544,9 +544,9 @@ def test_the_sweep_fills_the_per_sample_gradient(dtype):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_centred_products_keep_the_digits_of_columns_far_from_zero(dtype):
-    """``centred_matvec`` and ``centred_rmatmat`` (row blocks on threads) equal the
-    products of the centred columns formed in float64 -- also for a calendar year and
-    an income, where centring after the product would lose digits."""
+    """``centred_matvec`` and ``centred_rmatmat`` (row blocks on threads, or one compiled
+    pass) equal the products of the centred columns formed in float64 -- also for a
+    calendar year and an income, where centring after the product would lose digits."""
     from skglmnn._kernels._jit import compile_kernels
     from skglmnn._loss import CENTRED_BLOCK_BYTES, centred_matvec, centred_rmatmat
 
@@ -559,12 +559,13 @@ def test_centred_products_keep_the_digits_of_columns_far_from_zero(dtype):
     coef = rng.normal(size=5)
     np.testing.assert_allclose(centred_matvec(X, coef, shift, 0.7), Z @ coef + 0.7,
                                rtol=1e-12, atol=1e-12 * np.abs(Z @ coef).max())  # fmt: skip
-    D = np.asfortranarray(rng.normal(size=(n, 3)))
-    product, sums = centred_rmatmat(X, D, shift)
-    expected = Z.T @ D
-    bound = np.abs(Z).T @ np.abs(D)  # what rounding is relative to
-    assert np.all(np.abs(product - expected) <= 1e-13 * bound)
-    np.testing.assert_allclose(sums, D.sum(axis=0), rtol=1e-12)
+    for k in (1, 3, 40):  # up to 32 columns one compiled pass (rows four at a time), else BLAS
+        D = np.asfortranarray(rng.normal(size=(n, k)))
+        product, sums = centred_rmatmat(X, D, shift)
+        expected = Z.T @ D
+        bound = np.abs(Z).T @ np.abs(D)  # what rounding is relative to
+        assert np.all(np.abs(product - expected) <= 1e-13 * bound)
+        np.testing.assert_allclose(sums, D.sum(axis=0), rtol=1e-12)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
