@@ -262,6 +262,21 @@ def anchor_bound(A, d, inverse_weight, solve, r):
     """
     k, n = A.shape
     weighted = inverse_weight.shape[0] > 0
+    if k == 1:  # one anchor (a path's first, the null model): two fused passes, no r
+        row = A[0]
+        ad, dd = 0.0, 0.0
+        for i in range(n):
+            di = d[i] * inverse_weight[i] if weighted else d[i]
+            ad += row[i] * di
+            dd += d[i] * di
+        a = np.zeros(1)
+        a[0] = solve[0, 0] * ad
+        a0 = a[0]
+        s = 0.0
+        for i in range(n):
+            ri = d[i] - a0 * row[i]
+            s += ri * ri * inverse_weight[i] if weighted else ri * ri
+        return a, s, dd
     products = np.zeros(k + 1)
     for j in range(k + 1):
         row = A[j] if j < k else d
