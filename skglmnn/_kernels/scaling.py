@@ -180,52 +180,45 @@ def gather_columns(X, columns, out):
 ROWS_AT_ONCE = 4  # rows of X each pass of ``centred_products`` adds to the sums
 
 
-@parallel_kernel
-def centred_products(X, D, shift, n_chunks, out, sums):
-    """``out = (X - shift)^T D`` (p x k) and ``sums`` the column sums of ``D``, for
-    C-ordered X (n, p) and D (n, k), in float64: one read of X, row ranges on numba's
-    threads.
+@loop_kernel
+def centred_products(X, D, shift, out, sums):
+    """Add ``(X - shift)^T D`` to ``out`` (p x k) and the column sums of ``D`` to ``sums``,
+    for C-ordered X (n, p) and D (n, k), in float64: one read of X.
 
-    The check of a regularisation path's batch of k points (``_loss.centred_rmatmat``).
-    Rows are taken four at a time, centred into a small buffer, and each row of the
-    k x p sums gets the four rows' contributions at once, along X's columns (which
-    the compiler vectorises): the sums are read and written a quarter as often as
-    row by row.  100k x 100, two threads: 3.0 / 7.9 / 20.5 ms for k = 1 / 8 / 32
-    against 11.1 / 19.2 / 26.2 ms for BLAS on centred row blocks on Python threads
-    (measured in the same run), which also competed with numba's still-spinning
-    threads right after a path's sweeps.
+    The check of a regularisation path's batch of k points (``_loss.centred_rmatmat``,
+    which splits the rows among Python threads: a parallel loop would cost seconds
+    more to compile).  Rows are taken four at a time, centred into a small buffer,
+    and each row of the k x p sums gets the four rows' contributions at once, along
+    X's columns (which the compiler vectorises): the sums are read and written a
+    quarter as often as row by row.  100k x 100, two threads: 3.2 / 5.7 / 16.7 ms
+    for k = 1 / 8 / 32 against 6.6 / 13.0 / 18.9 ms for BLAS on centred row blocks
+    (measured in the same run).
     """
     n, p = X.shape
     k = D.shape[1]
-    partial = np.zeros((n_chunks, k, p))
-    partial_sums = np.zeros((n_chunks, k))
-    for c in prange(n_chunks):
-        acc = partial[c]
-        total = partial_sums[c]
-        z = np.zeros((ROWS_AT_ONCE, p))
-        dd = np.zeros((ROWS_AT_ONCE, k))
-        a, b = n * c // n_chunks, n * (c + 1) // n_chunks
-        for start in range(a, b, ROWS_AT_ONCE):
-            m = min(ROWS_AT_ONCE, b - start)
-            for r in range(ROWS_AT_ONCE):
-                zr, dr = z[r], dd[r]
-                if r < m:
-                    row, di = X[start + r], D[start + r]
-                    for j in range(p):
-                        zr[j] = np.float64(row[j]) - shift[j]
-                    for t in range(k):
-                        dr[t] = di[t]
-                else:  # past the range's last row: contributes nothing
-                    for t in range(k):
-                        dr[t] = 0.0
-            z0, z1, z2, z3 = z[0], z[1], z[2], z[3]
-            for t in range(k):
-                d0, d1, d2, d3 = dd[0, t], dd[1, t], dd[2, t], dd[3, t]
-                total[t] += d0 + d1 + d2 + d3
-                at = acc[t]
+    acc = np.zeros((k, p))
+    z = np.zeros((ROWS_AT_ONCE, p))
+    dd = np.zeros((ROWS_AT_ONCE, k))
+    for start in range(0, n, ROWS_AT_ONCE):
+        m = min(ROWS_AT_ONCE, n - start)
+        for r in range(ROWS_AT_ONCE):
+            zr, dr = z[r], dd[r]
+            if r < m:
+                row, di = X[start + r], D[start + r]
                 for j in range(p):
-                    at[j] += d0 * z0[j] + d1 * z1[j] + d2 * z2[j] + d3 * z3[j]
+                    zr[j] = np.float64(row[j]) - shift[j]
+                for t in range(k):
+                    dr[t] = di[t]
+            else:  # past the last row: contributes nothing
+                for t in range(k):
+                    dr[t] = 0.0
+        z0, z1, z2, z3 = z[0], z[1], z[2], z[3]
+        for t in range(k):
+            d0, d1, d2, d3 = dd[0, t], dd[1, t], dd[2, t], dd[3, t]
+            sums[t] += d0 + d1 + d2 + d3
+            at = acc[t]
+            for j in range(p):
+                at[j] += d0 * z0[j] + d1 * z1[j] + d2 * z2[j] + d3 * z3[j]
     for t in range(k):
-        sums[t] = partial_sums[:, t].sum()
         for j in range(p):
-            out[j, t] = partial[:, t, j].sum()
+            out[j, t] += acc[t, j]
