@@ -113,6 +113,27 @@ def test_a_stale_hessian_is_not_reused_when_the_weights_have_moved(monkeypatch):
     assert len(sizes) >= fit.n_iter_ - 2  # at most the last, tiny steps reuse
 
 
+def test_the_kkt_measure_kernel_is_the_pseudo_gradients_largest_entry():
+    """``kkt_violation`` (the solvers' stopping measure with an L1 part) equals the largest
+    entry of ``pseudo_gradient`` exactly -- zero and non-zero coordinates, unpenalised
+    ones, gradients inside and outside their thresholds -- and is nan for a nan
+    gradient, compiled and interpreted."""
+    from skglmnn._solvers._problem import pseudo_gradient
+
+    compile_kernels()
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        p = int(rng.integers(1, 40))
+        theta = rng.normal(size=p) * (rng.random(p) < 0.5)
+        grad = rng.normal(size=p)
+        weights = np.abs(rng.normal(size=p)) * (rng.random(p) < 0.8)
+        expected = float(np.max(np.abs(pseudo_gradient(theta, grad, weights))))
+        assert K.kkt_violation(theta, grad, weights) == expected
+        assert K.kkt_violation.py_func(theta, grad, weights) == expected
+    grad[0] = np.nan
+    assert np.isnan(K.kkt_violation(theta, grad, weights))
+
+
 def test_relative_change_kernel():
     """``relative_change`` (the kept Hessian's staleness, from 1 / h0) against NumPy: the
     largest relative change of the Fisher weights, rows of weight zero left out, inf

@@ -316,3 +316,33 @@ def shifted_intercept_outputs(d, v, hess, a, c, b, d_out, hess_out):
     for i in range(d.shape[0]):
         d_out[i] = a * d[i] + c * v[i]
         hess_out[i] = b * hess[i]
+
+
+@loop_kernel
+def kkt_violation(theta, grad, weights):
+    """``max_j |v_j|`` for the minimal-norm subgradient ``v`` of ``f + sum_j w_j |theta_j|``
+    (``_problem.pseudo_gradient``) given ``grad f``; nan if any entry is nan.
+
+    The solvers' stopping measure, taken several times per Newton step on
+    vectors of a few to a few hundred entries: NumPy's six ufunc calls cost
+    about 20 us there, most of it overhead.
+    """
+    largest = 0.0
+    for j in range(theta.shape[0]):
+        g, w, t = grad[j], weights[j], theta[j]
+        if t > 0.0:
+            v = g + w
+        elif t < 0.0:
+            v = g - w
+        elif g > w:
+            v = g - w
+        elif g < -w:
+            v = g + w
+        elif g == g:
+            v = 0.0
+        else:
+            return np.nan
+        if not v == v:
+            return np.nan
+        largest = max(largest, abs(v))
+    return largest

@@ -40,7 +40,7 @@ import scipy.sparse as sp
 
 from .._kernels import codes as C
 from .._kernels._jit import run
-from .._kernels.cd import shifted_intercept_outputs
+from .._kernels.cd import kkt_violation, shifted_intercept_outputs
 from .._loss import (
     GLMLoss,
     MultinomialLoss,
@@ -272,7 +272,9 @@ class Problem:
     def optimality(self, theta, grad):
         """Largest violation of the optimality conditions, in internal (scale-free) units."""
         if self.l1_weights is not None:
-            grad = pseudo_gradient(theta, grad, self.l1_weights)
+            theta = np.asarray(theta, dtype=np.float64)
+            return float(run(theta.size, kkt_violation, theta, np.asarray(grad, np.float64),
+                             self.l1_weights))  # fmt: skip
         return float(np.max(np.abs(grad), initial=0.0))
 
     def hessian(self, state):
