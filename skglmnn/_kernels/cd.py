@@ -279,15 +279,7 @@ def anchor_bound(A, d, inverse_weight, solve, r):
         return a, s, dd
     products = np.zeros(k + 1)
     for j in range(k + 1):
-        row = A[j] if j < k else d
-        s = 0.0
-        if weighted:
-            for i in range(n):
-                s += row[i] * d[i] * inverse_weight[i]
-        else:
-            for i in range(n):
-                s += row[i] * d[i]
-        products[j] = s
+        products[j] = weighted_dot(A[j] if j < k else d, d, inverse_weight)
     a = np.zeros(k)
     for u in range(k):
         for v in range(k):
@@ -298,14 +290,20 @@ def anchor_bound(A, d, inverse_weight, solve, r):
         row, aj = A[j], a[j]
         for i in range(n):
             r[i] -= aj * row[i]
+    return a, weighted_dot(r, r, inverse_weight), products[k]
+
+
+@loop_kernel
+def weighted_dot(u, v, inverse_weight):
+    """``sum_i u_i v_i / w_i`` given ``1 / w`` (length 0: unit weights)."""
     s = 0.0
-    if weighted:
-        for i in range(n):
-            s += r[i] * r[i] * inverse_weight[i]
+    if inverse_weight.shape[0] > 0:
+        for i in range(u.shape[0]):
+            s += u[i] * v[i] * inverse_weight[i]
     else:
-        for i in range(n):
-            s += r[i] * r[i]
-    return a, s, products[k]
+        for i in range(u.shape[0]):
+            s += u[i] * v[i]
+    return s
 
 
 @loop_kernel
